@@ -80,13 +80,12 @@ pub async fn stripe_event(
     let named = transfer["metadata"]["payout"]
         .as_str()
         .or_else(|| transfer["transfer_group"].as_str());
-    let reversed = kind == "transfer.reversed" || transfer["reversed"].as_bool() == Some(true);
-    let outcome = match (reversed, transfer["id"].as_str()) {
-        (true, _) => Outcome::Returned("Stripe reversed the transfer.".into()),
-        (false, Some(id)) => Outcome::Paid(id.to_owned()),
-        (false, None) => return Ok(Applied::Ignored("a transfer without an id".into())),
+    // A reversal in part is a `transfer.reversed` too (and `reversed` stays false): only the
+    // amounts tell how much came back.
+    let Some(made) = stripe::Made::of(transfer) else {
+        return Ok(Applied::Ignored("a transfer without an id".into()));
     };
-    apply(sender, handle, named, outcome).await
+    apply(sender, handle, named, send::stripe_outcome(made)).await
 }
 
 /// A partner's connected account changed at Stripe (onboarding finished, verified,
@@ -217,8 +216,17 @@ async fn apply(
         .await
         .map_err(PayoutError::from)?
     else {
-        // A payment given back after the payout was paid: its amount back on the balance.
-        if let Outcome::Returned(reason) = &outcome
+        // A payment given back after the payout was paid: what came back on the balance.
+        let back = match &outcome {
+            Outcome::Returned(reason) => Some((reason, None)),
+            Outcome::PartlyReturned {
+                returned_minor,
+                reason,
+                ..
+            } => Some((reason, Some(*returned_minor))),
+            _ => None,
+        };
+        if let Some((reason, part)) = back
             && let Some(p) = crate::payouts::get(store, handle, &id)
                 .await
                 .map_err(PayoutError::from)?
@@ -226,9 +234,14 @@ async fn apply(
             && p.provider.is_some()
         {
             let io = (sender.io, sender.origin);
-            crate::payouts::returned::credit_back(io, handle, &p, reason).await?;
+            let upto = part.unwrap_or(p.amount_minor);
+            crate::payouts::returned::credit_back_to(io, handle, &p, (reason, upto)).await?;
+            let what = match part {
+                Some(m) => format!("{} of it", p.currency.format(i128::from(m))),
+                None => "it".into(),
+            };
             return Ok(Applied::Settled(format!(
-                "payout {id} was given back after it was paid: back on the balance"
+                "payout {id} was given back after it was paid ({what} in all): back on the balance"
             )));
         }
         tracing::info!(payout = %id, "a provider's event about a payout not being sent: ignored");
@@ -237,5 +250,100 @@ async fn apply(
     match send::settle_with(sender, &d, outcome).await? {
         Step::Settled(status) => Ok(Applied::Settled(format!("payout {id} is {status:?}"))),
         other => Ok(Applied::Ignored(format!("payout {id}: {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payouts::fixtures::{Books, FakeStripe};
+    use crate::payouts::model::{Payout, PayoutStatus};
+    use hmac::Mac;
+    use serde_json::json;
+
+    /// The signing secret of `Books::connect_stripe`.
+    const SECRET: &str = "whsec_0123456789abcdef0123";
+
+    fn sender<'a>(books: &'a Books, stripe: &'a FakeStripe) -> Sender<'a> {
+        Sender {
+            io: books.io(),
+            keys: Ok(&books.keys),
+            stripe_base: &stripe.base,
+            paypal_base: "http://127.0.0.1:9",
+            origin: "https://10x.example",
+        }
+    }
+
+    /// A payout of 12.00 EUR sent through Stripe as transfer `tr_1` (its answer recorded), and
+    /// the Stripe that made it.
+    async fn sent(books: &Books) -> (Payout, FakeStripe) {
+        books.paid_through_stripe().await;
+        let p = books.payout(&[1200]).await;
+        let p = send::start(books.io(), &books.handle, p).await.unwrap();
+        let stripe = FakeStripe::start(|asked, _| match asked.method.as_str() {
+            "POST" => crate::payouts::fixtures::Answer::Json(200, json!({ "id": "tr_1" })),
+            _ => crate::payouts::fixtures::Answer::Json(200, json!({ "data": [] })),
+        })
+        .await;
+        let now = crate::platform::time::now_millis();
+        let step = send::advance(sender(books, &stripe), &books.handle, &p.payout_id, now);
+        assert_eq!(step.await.unwrap(), Step::Sent("tr_1".into()));
+        (p, stripe)
+    }
+
+    /// Stripe's `kind` event about `transfer` (of 12.00, `reversed` of it reversed so far)
+    /// naming payout `p`, signed as Stripe signs it, posted now.
+    async fn told(
+        books: &Books,
+        stripe: &FakeStripe,
+        p: &Payout,
+        (kind, transfer, reversed): (&str, &str, i64),
+    ) -> Applied {
+        let event = json!({"id": "evt_1", "object": "event", "type": kind,
+            "data": {"object": {"id": transfer, "object": "transfer", "amount": 1200,
+                "amount_reversed": reversed, "reversed": reversed == 1200,
+                "transfer_group": p.payout_id, "metadata": {"payout": p.payout_id}}}});
+        let body = event.to_string();
+        let t = crate::platform::time::now_millis() / 1000;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+        let sender = sender(books, stripe);
+        stripe_event(sender, &books.handle, Some(&signature), body.as_bytes(), t)
+            .await
+            .unwrap()
+    }
+
+    /// The amounts credited back to `p`'s partner so far, in all.
+    async fn credited(books: &Books, p: &Payout) -> i64 {
+        let p = books.reread(p).await;
+        let back = crate::payouts::given_back::credited(books.store(), &books.handle, &p);
+        back.await.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn a_transfer_reversed_in_part_credits_back_that_part_once_in_any_order() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        told(&books, &stripe, &p, ("transfer.created", "tr_1", 0)).await;
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Paid);
+        for _ in 0..2 {
+            told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+            assert_eq!(credited(&books, &p).await, 400, "4.00 back, once");
+        }
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 1200)).await;
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+        assert_eq!(credited(&books, &p).await, 1200, "12.00 back in all");
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Paid);
+    }
+
+    #[tokio::test]
+    async fn a_payout_being_sent_when_part_of_its_transfer_is_reversed_is_paid_first() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.status, PayoutStatus::Paid, "not returned whole");
+        assert_eq!(credited(&books, &p).await, 400);
     }
 }

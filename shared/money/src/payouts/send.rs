@@ -528,7 +528,15 @@ async fn record_sent(
 pub enum Outcome {
     Paid(String),
     Failed(String),
+    /// Given back whole.
     Returned(String),
+    /// Paid (`reference`), then given back in part: `returned_minor` the provider's total given
+    /// back so far (a Stripe transfer's `amount_reversed`), less than the payment.
+    PartlyReturned {
+        reference: String,
+        returned_minor: i64,
+        reason: String,
+    },
 }
 
 /// A poll: the payment's state at the provider, and the payout settled by it.
@@ -587,14 +595,27 @@ fn paypal_word(state: Result<paypal::Meaning, CallError>, reference: String) -> 
     }
 }
 
-/// Stripe's word: the payout's transfer as found by its group (paid unless reversed), or why
-/// there is none to go by.
+/// Stripe's word: the payout's transfer as found by its group (paid, unless reversed whole or in
+/// part), or why there is none to go by.
 fn stripe_word(found: Result<Option<stripe::Made>, CallError>) -> Word {
     match found {
-        Ok(Some(m)) if !m.reversed => Word::Settles(Outcome::Paid(m.id)),
-        Ok(Some(_)) => Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into())),
+        Ok(Some(m)) => Word::Settles(stripe_outcome(m)),
         Ok(None) => Word::Retry("Stripe shows no transfer yet.".into()),
         Err(e) => Word::Retry(e.to_string()),
+    }
+}
+
+/// What a Stripe transfer of a payout says of it (an answer's, or an event's): paid; paid and
+/// reversed in part; or reversed whole.
+pub fn stripe_outcome(m: stripe::Made) -> Outcome {
+    match m.reversal() {
+        stripe::Reversal::Nothing => Outcome::Paid(m.id),
+        stripe::Reversal::Part(returned_minor) => Outcome::PartlyReturned {
+            reference: m.id,
+            returned_minor,
+            reason: "Stripe reversed part of the transfer.".into(),
+        },
+        stripe::Reversal::Whole => Outcome::Returned("Stripe reversed the transfer.".into()),
     }
 }
 
@@ -621,29 +642,83 @@ async fn waiting(sender: Sender<'_>, d: &Dispatch, words: String) -> Result<Step
 }
 
 /// Settles the payout by its provider's word (paid; or failed or returned, its lines back on
-/// the partner's balance), then forgets the dispatch. A payout settled already is left as it is.
+/// the partner's balance; or paid and given back in part, that part credited back), then
+/// forgets the dispatch. A payout settled already is left as it is, but for what its provider
+/// gives back of it once paid (`payouts::returned`: a new line, never a rewrite).
 pub async fn settle_with(
     sender: Sender<'_>,
     d: &Dispatch,
     outcome: Outcome,
 ) -> Result<Step, PayoutError> {
-    let store = sender.io.store.as_ref();
-    let returned = match &outcome {
-        Outcome::Returned(reason) => Some(reason.clone()),
-        _ => None,
+    let step = match outcome {
+        // What was not given back reached the partner: paid first, then the part credited back.
+        Outcome::PartlyReturned {
+            reference,
+            returned_minor,
+            reason,
+        } => {
+            let paid = settle_once(sender, d, Outcome::Paid(reference)).await?;
+            let store = sender.io.store.as_ref();
+            match crate::payouts::get(store, &d.handle, &d.payout_id).await? {
+                Some(p) if p.status == PayoutStatus::Paid => {
+                    let io = (sender.io, sender.origin);
+                    let back = (reason.as_str(), returned_minor);
+                    let credited =
+                        crate::payouts::returned::credit_back_to(io, &d.handle, &p, back).await?;
+                    match (paid, credited) {
+                        (Step::Settled(s), _) => Step::Settled(s),
+                        (_, true) => Step::Settled(PayoutStatus::Paid),
+                        (other, false) => other,
+                    }
+                }
+                _ => paid,
+            }
+        }
+        other => settle_once(sender, d, other).await?,
     };
-    let change = match outcome {
-        Outcome::Paid(reference) => Change::Paid { reference },
-        Outcome::Failed(reason) => Change::Failed { reason },
-        Outcome::Returned(reason) => Change::Returned { reason },
+    if step == Step::Busy {
+        return Ok(step);
+    }
+    let (pk, sk) = d.key();
+    sender
+        .io
+        .store
+        .write(WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::None,
+        })
+        .await?;
+    Ok(step)
+}
+
+/// The payout's status changed by a paid, failed or returned word (`Step::Busy`: a word about
+/// a payout not handed over yet, whose dispatch stays to send it).
+async fn settle_once(
+    sender: Sender<'_>,
+    d: &Dispatch,
+    outcome: Outcome,
+) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let (change, returned) = match outcome {
+        Outcome::Paid(reference) | Outcome::PartlyReturned { reference, .. } => {
+            (Change::Paid { reference }, None)
+        }
+        Outcome::Failed(reason) => (Change::Failed { reason }, None),
+        Outcome::Returned(reason) => (
+            Change::Returned {
+                reason: reason.clone(),
+            },
+            Some(reason),
+        ),
     };
     // A failure or a return tells the partner in the same transaction.
     let id = (&d.payout_id, sender.origin);
-    let step = match settle::change_telling(sender.io, &d.handle, id, change).await {
-        Ok(p) => Step::Settled(p.status),
+    match settle::change_telling(sender.io, &d.handle, id, change).await {
+        Ok(p) => Ok(Step::Settled(p.status)),
         Err(PayoutError::InvalidState(why)) => {
             let paid = crate::payouts::get(store, &d.handle, &d.payout_id).await?;
-            match (returned, paid) {
+            Ok(match (returned, paid) {
                 // Given back after it was paid: a new line, never a rewrite.
                 (Some(reason), Some(p)) if p.status == PayoutStatus::Paid => {
                     let io = (sender.io, sender.origin);
@@ -656,25 +731,16 @@ pub async fn settle_with(
                 // end): a word naming it changes nothing, and the dispatch stays to send it.
                 (_, Some(p)) if p.status == PayoutStatus::Pending => {
                     tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a payout not sent");
-                    return Ok(Step::Busy);
+                    Step::Busy
                 }
                 _ => {
                     tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
                     Step::Gone
                 }
-            }
+            })
         }
-        Err(e) => return Err(e),
-    };
-    let (pk, sk) = d.key();
-    store
-        .write(WriteOp::Delete {
-            pk,
-            sk,
-            cond: Cond::None,
-        })
-        .await?;
-    Ok(step)
+        Err(e) => Err(e),
+    }
 }
 
 /// A page of the dispatches left, in key order, after `after`, and where the next starts.
@@ -944,16 +1010,27 @@ mod tests {
 
     #[test]
     fn a_polls_answer_settles_the_payout_keeps_it_waiting_or_asks_again() {
-        let made = |reversed| Made {
+        let made = |amount_reversed| Made {
             id: "tr_1".into(),
-            reversed,
+            amount: 1200,
+            amount_reversed,
+            reversed: amount_reversed == 1200,
         };
         assert_eq!(
-            stripe_word(Ok(Some(made(false)))),
+            stripe_word(Ok(Some(made(0)))),
             Word::Settles(Outcome::Paid("tr_1".into()))
         );
         assert_eq!(
-            stripe_word(Ok(Some(made(true)))),
+            stripe_word(Ok(Some(made(400)))),
+            Word::Settles(Outcome::PartlyReturned {
+                reference: "tr_1".into(),
+                returned_minor: 400,
+                reason: "Stripe reversed part of the transfer.".into()
+            }),
+            "paid, and 4.00 of it given back"
+        );
+        assert_eq!(
+            stripe_word(Ok(Some(made(1200)))),
             Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into()))
         );
         assert_eq!(
@@ -1485,5 +1562,49 @@ mod tests {
         assert_eq!(again.unwrap(), Step::Gone, "told twice, credited once");
         let same = crate::ledger::get(books.store(), &books.handle, &credit).await;
         assert_eq!(same.unwrap().unwrap().version, line.version);
+    }
+
+    #[tokio::test]
+    async fn a_payout_still_being_sent_when_part_of_it_comes_back_is_paid_then_credited_that_part()
+    {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(transfers_made).await;
+        assert_eq!(
+            step(&books, &stripe, &p, now()).await,
+            Step::Sent("tr_1".into())
+        );
+        let d = dispatch(&books, &p).await.unwrap();
+        let sender = sender(&books, &stripe.base);
+        let part = || Outcome::PartlyReturned {
+            reference: "tr_1".into(),
+            returned_minor: 400,
+            reason: "Stripe reversed part of the transfer.".into(),
+        };
+        let settled = settle_with(sender, &d, part()).await;
+        assert_eq!(settled.unwrap(), Step::Settled(PayoutStatus::Paid));
+        let paid = books.reread(&p).await;
+        assert_eq!(
+            (paid.status, paid.reference.as_deref()),
+            (PayoutStatus::Paid, Some("tr_1")),
+            "what was not given back reached the partner"
+        );
+        assert!(
+            books
+                .lines_of(&p)
+                .await
+                .iter()
+                .all(|l| l.status == Status::Paid)
+        );
+        assert!(dispatch(&books, &p).await.is_none(), "its dispatch is done");
+        let (back, credit) =
+            crate::payouts::given_back::credited(books.store(), &books.handle, &paid)
+                .await
+                .unwrap();
+        assert_eq!(back, 400, "the 4.00 given back is on the balance");
+        assert!(credit[0].is_open());
+        settle_with(sender, &d, part()).await.unwrap();
+        let again = crate::payouts::given_back::credited(books.store(), &books.handle, &paid);
+        assert_eq!(again.await.unwrap().0, 400, "told twice, credited once");
     }
 }
