@@ -5,7 +5,9 @@
 //! its transmission headers posted to `verify-webhook-signature`, only `SUCCESS` accepted),
 //! then applied through the same settlement as a poll (`payouts::send::settle_with`), so a
 //! duplicate, a late or an out-of-order delivery settles nothing twice. An event about a payout
-//! 10x is not sending (unknown, or settled already) is logged and ignored. Stripe's
+//! 10x is not sending (unknown, or settled already) is logged and ignored, as is a Stripe
+//! transfer event of a connected account (`account` set) or about a transfer other than the
+//! one the payout was sent as (its metadata may name any payout). Stripe's
 //! `account.updated` about a partner's connected account keeps its state and makes it the
 //! partner's payout method once its details are in.
 
@@ -76,6 +78,14 @@ pub async fn stripe_event(
             "a {kind} event: not about a payout"
         )));
     }
+    // A connected account's own transfers are its business: their metadata may name anything,
+    // so only the platform's own events (no `account`) speak of a payout.
+    if let Some(account) = event["account"].as_str() {
+        tracing::warn!(%account, %kind, "a connected account's transfer event: ignored");
+        return Ok(Applied::Ignored(format!(
+            "a {kind} event of connected account {account}: not a payout of 10x"
+        )));
+    }
     let transfer = &event["data"]["object"];
     let named = transfer["metadata"]["payout"]
         .as_str()
@@ -85,7 +95,35 @@ pub async fn stripe_event(
     let Some(made) = stripe::Made::of(transfer) else {
         return Ok(Applied::Ignored("a transfer without an id".into()));
     };
+    if let Some(id) = named.and_then(|n| PayoutId::parse(n).ok())
+        && let Some(sent) = sent_as(store, handle, &id).await?
+        && sent != made.id
+    {
+        tracing::warn!(payout = %id, transfer = %made.id, %sent, "a transfer event naming a payout 10x sent as another transfer: ignored");
+        return Ok(Applied::Ignored(format!(
+            "transfer {} is not the one payout {id} was sent as",
+            made.id
+        )));
+    }
     apply(sender, handle, named, send::stripe_outcome(made)).await
+}
+
+/// The reference the payout was sent as, to compare a Stripe event's transfer with:
+/// `Some("")` when it names none yet (its answer not recorded: the resend records it, and the
+/// poll settles it), `None` when there is no such payout (the event is ignored as any other
+/// about no payout of 10x). Round trips: ONE read.
+async fn sent_as(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    id: &PayoutId,
+) -> Result<Option<String>, HookError> {
+    let p = crate::payouts::get(store, handle, id)
+        .await
+        .map_err(PayoutError::from)?;
+    Ok(p.map(|p| {
+        let recorded = p.provider.and_then(|r| r.reference).or(p.reference);
+        recorded.unwrap_or_default()
+    }))
 }
 
 /// A partner's connected account changed at Stripe (onboarding finished, verified,
@@ -292,17 +330,16 @@ mod tests {
     }
 
     /// Stripe's `kind` event about `transfer` (of 12.00, `reversed` of it reversed so far)
-    /// naming payout `p`, signed as Stripe signs it, posted now.
-    async fn told(
-        books: &Books,
-        stripe: &FakeStripe,
-        p: &Payout,
-        (kind, transfer, reversed): (&str, &str, i64),
-    ) -> Applied {
-        let event = json!({"id": "evt_1", "object": "event", "type": kind,
+    /// naming payout `p`, as the platform's own event.
+    fn event(p: &Payout, (kind, transfer, reversed): (&str, &str, i64)) -> serde_json::Value {
+        json!({"id": "evt_1", "object": "event", "type": kind,
             "data": {"object": {"id": transfer, "object": "transfer", "amount": 1200,
                 "amount_reversed": reversed, "reversed": reversed == 1200,
-                "transfer_group": p.payout_id, "metadata": {"payout": p.payout_id}}}});
+                "transfer_group": p.payout_id, "metadata": {"payout": p.payout_id}}}})
+    }
+
+    /// `event` signed as Stripe signs it, posted now.
+    async fn post(books: &Books, stripe: &FakeStripe, event: serde_json::Value) -> Applied {
         let body = event.to_string();
         let t = crate::platform::time::now_millis() / 1000;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
@@ -312,6 +349,16 @@ mod tests {
         stripe_event(sender, &books.handle, Some(&signature), body.as_bytes(), t)
             .await
             .unwrap()
+    }
+
+    /// [`event`] posted.
+    async fn told(
+        books: &Books,
+        stripe: &FakeStripe,
+        p: &Payout,
+        about: (&str, &str, i64),
+    ) -> Applied {
+        post(books, stripe, event(p, about)).await
     }
 
     /// The amounts credited back to `p`'s partner so far, in all.
@@ -345,5 +392,36 @@ mod tests {
         let paid = books.reread(&p).await;
         assert_eq!(paid.status, PayoutStatus::Paid, "not returned whole");
         assert_eq!(credited(&books, &p).await, 400);
+    }
+
+    #[tokio::test]
+    async fn a_transfer_event_of_a_connected_account_or_of_another_transfer_changes_nothing() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        let ignored = |a: &Applied| matches!(a, Applied::Ignored(_));
+        // Another transfer naming the payout, made by the platform (another tool, a hand).
+        let other = told(&books, &stripe, &p, ("transfer.created", "tr_2", 0)).await;
+        assert!(ignored(&other), "{other:?}");
+        let sending = books.reread(&p).await;
+        assert_eq!(sending.status, PayoutStatus::Sending, "not paid by it");
+        // A connected account's own transfer, signed by Stripe for the platform's endpoint.
+        let mut theirs = event(&p, ("transfer.created", "tr_1", 0));
+        theirs["account"] = json!("acct_1Someone");
+        let theirs = post(&books, &stripe, theirs).await;
+        assert!(ignored(&theirs), "{theirs:?}");
+        assert_eq!(books.reread(&p).await, sending);
+
+        told(&books, &stripe, &p, ("transfer.created", "tr_1", 0)).await;
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.status, PayoutStatus::Paid, "by its own transfer");
+        let mut theirs = event(&p, ("transfer.reversed", "tr_1", 1200));
+        theirs["account"] = json!("acct_1Someone");
+        assert!(ignored(&post(&books, &stripe, theirs).await));
+        let other = told(&books, &stripe, &p, ("transfer.reversed", "tr_2", 1200)).await;
+        assert!(ignored(&other), "{other:?}");
+        assert_eq!(credited(&books, &p).await, 0, "nothing credited back");
+        assert_eq!(books.reread(&p).await, paid);
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 1200)).await;
+        assert_eq!(credited(&books, &p).await, 1200, "its own reversal");
     }
 }
