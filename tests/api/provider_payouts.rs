@@ -780,10 +780,9 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
     assert_eq!(hooks.captured("/hooks").len(), 1, "one delivery, one event");
 }
 
-/// `pub-two` onboarded through Stripe's link, then paid 12.00 EUR by one transfer (a poll
-/// confirms it), and Stripe's events posted to `app` from then on: the payout's id and the
-/// transfer's.
-async fn paid_through_stripe(server: &ProviderServer, app: &TestApp) -> (String, String) {
+/// `pub-two` onboarded through Stripe's link, then a run's payout of 12.00 EUR to it handed to
+/// Stripe: its id.
+async fn stripe_payout(app: &TestApp) -> String {
     let op = app.as_role("acme", Role::Operator);
     let status_path = "/partners/pub-two/payout-method/stripe-connect";
     let onboarding = op
@@ -801,7 +800,14 @@ async fn paid_through_stripe(server: &ProviderServer, app: &TestApp) -> (String,
     seed_lines(app, "pub-two", 1, 1_200).await;
     let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
     let made = json_of(op.run_payouts("run-1", &body).await, 201).await;
-    let id = made["payouts"][0]["payoutId"].as_str().unwrap().to_owned();
+    assert_eq!(made["payouts"][0]["status"], "sending", "{made}");
+    made["payouts"][0]["payoutId"].as_str().unwrap().to_owned()
+}
+
+/// [`stripe_payout`] paid by one transfer (a poll confirms it), and Stripe's events posted to
+/// `app` from then on: the payout's id and the transfer's.
+async fn paid_through_stripe(server: &ProviderServer, app: &TestApp) -> (String, String) {
+    let id = stripe_payout(app).await;
     let Step::Sent(transfer) = step(app, &id, now()).await else {
         panic!("not sent")
     };
@@ -932,6 +938,72 @@ async fn two_reversals_told_out_of_order_credit_back_the_same_total() {
         "the whole reversal is told first: {first}"
     );
     assert_eq!(credited_back(&app, &server, 4).await, ["12.00"]);
+}
+
+/// Stripe connected to `app` with `key` (the webhook's secret as before).
+async fn connect_stripe(app: &TestApp, key: &str) {
+    let admin = app.as_role("acme", Role::Admin);
+    let stripe = json!({"secretKey": key, "webhookSecret": STRIPE_HOOK});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/stripe", &stripe)
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+#[tokio::test]
+async fn a_payout_whose_answer_was_lost_waits_out_a_disconnection_and_a_rolled_key_and_is_paid_once()
+ {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let id = stripe_payout(&app).await;
+    // Stripe makes the transfer; the answer is lost.
+    let lost = json!({"route": "POST /v1/transfers", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let mut at = now();
+    assert!(matches!(step(&app, &id, at).await, Step::Retry(_)));
+    // The admin disconnects Stripe; then the key is rolled at Stripe and the old one connected
+    // again: neither says anything of the transfer, so the payout waits, its line held.
+    let admin = app.as_role("acme", Role::Admin);
+    let gone = admin
+        .send_empty(reqwest::Method::DELETE, "/payout-providers/stripe")
+        .await;
+    assert!(gone.status().is_success(), "{}", gone.status());
+    const ROLLED: &str = "sk_test_51PayoutsLocalAccount0000RoLLeD";
+    let rolled = json!({"stripe_api_key": ROLLED});
+    server.control("config", Some(rolled)).await;
+    for reconnect in [None, Some(STRIPE_KEY)] {
+        if let Some(key) = reconnect {
+            connect_stripe(&app, key).await;
+        }
+        at += 3_600_000;
+        let waits = step(&app, &id, at).await;
+        let Step::Retry(words) = waits else {
+            panic!("{waits:?}")
+        };
+        assert!(words.contains("it is not failed"), "{words}");
+        let view = payout(&app, &id).await;
+        assert_eq!(view["status"], "sending", "{view}");
+        assert_eq!(view["waiting"]["words"], words.as_str(), "{view}");
+        let op = app.as_role("acme", Role::Operator);
+        let lines = json_of(op.get("/commissions?partnerId=pub-two").await, 200).await;
+        for line in lines["items"].as_array().unwrap() {
+            assert_eq!(line["payoutId"], id.as_str(), "still the payout's: {line}");
+        }
+    }
+    // The rolled key connected: the resend looks the transfer up and records it, and sends no
+    // second one (the first one's idempotency key was the old API key's).
+    connect_stripe(&app, ROLLED).await;
+    at += 3_600_000;
+    let Step::Sent(transfer) = step(&app, &id, at).await else {
+        panic!("not found")
+    };
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    assert_eq!(payout(&app, &id).await["reference"], transfer.as_str());
+    let counters = server.counters().await;
+    assert_eq!(counters["stripe"]["transfers_created"], 1, "{counters}");
 }
 
 #[tokio::test]

@@ -88,13 +88,19 @@ pub async fn create_transfer(base: &str, key: &str, t: &Transfer<'_>) -> Result<
     let status = response.status().as_u16();
     let answer: Value = response.json().await.unwrap_or(Value::Null);
     match status {
-        200 => Made::of(&answer).ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
+        200 => Made::of(&answer)
+            .ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
         400 | 402 | 404 => Err(CallError::Refused(refusal(&answer))),
-        401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
-        )),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
+}
+
+/// The program's secret key refused (401, 403): it says nothing of a payment.
+fn key_refused() -> CallError {
+    CallError::Denied(
+        "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
+    )
 }
 
 /// A refusal in words, by Stripe's error code.
@@ -130,6 +136,7 @@ pub async fn find_by_group(base: &str, key: &str, group: &str) -> Result<Option<
             .as_array()
             .and_then(|d| d.first())
             .and_then(Made::of)),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
 }
@@ -198,9 +205,7 @@ async fn post_form(base: &str, key: &str, path: &str, body: String) -> Result<Va
     match status {
         200 => Ok(answer),
         400 | 404 => Err(CallError::Refused(refusal(&answer))),
-        401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
-        )),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
 }
