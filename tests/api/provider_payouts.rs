@@ -780,6 +780,232 @@ async fn a_partner_onboards_with_stripe_and_is_paid_by_one_transfer_even_after_s
     assert_eq!(hooks.captured("/hooks").len(), 1, "one delivery, one event");
 }
 
+/// `pub-two` onboarded through Stripe's link, then a run's payout of 12.00 EUR to it handed to
+/// Stripe: its id.
+async fn stripe_payout(app: &TestApp) -> String {
+    let op = app.as_role("acme", Role::Operator);
+    let status_path = "/partners/pub-two/payout-method/stripe-connect";
+    let onboarding = op
+        .send_empty(reqwest::Method::POST, &format!("{status_path}/onboarding"))
+        .await;
+    let link = json_of(onboarding, 200).await;
+    let browser = tenx_shared::platform::http_client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let back = browser.get(link["url"].as_str().unwrap()).send().await;
+    assert_eq!(back.unwrap().status(), 302);
+    let done = json_of(op.get(status_path).await, 200).await;
+    assert_eq!(done["isPayoutMethod"], true, "{done}");
+    seed_lines(app, "pub-two", 1, 1_200).await;
+    let body = json!({"periodEnd": tenx_shared::platform::time::now_rfc3339()});
+    let made = json_of(op.run_payouts("run-1", &body).await, 201).await;
+    assert_eq!(made["payouts"][0]["status"], "sending", "{made}");
+    made["payouts"][0]["payoutId"].as_str().unwrap().to_owned()
+}
+
+/// [`stripe_payout`] paid by one transfer (a poll confirms it), and Stripe's events posted to
+/// `app` from then on: the payout's id and the transfer's.
+async fn paid_through_stripe(server: &ProviderServer, app: &TestApp) -> (String, String) {
+    let id = stripe_payout(app).await;
+    let Step::Sent(transfer) = step(app, &id, now()).await else {
+        panic!("not sent")
+    };
+    assert_eq!(
+        step(app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    let hook = json!({"provider": "stripe", "secret": STRIPE_HOOK,
+                      "url": app.url("/v2/public/integrations/stripe-connect/acme")});
+    server.control("webhooks", Some(hook)).await;
+    (id, transfer)
+}
+
+/// Stripe reverses `amount` (minor units) of `transfer`, from its side.
+async fn reverse(server: &ProviderServer, transfer: &str, amount: i64) {
+    let path = format!("stripe/transfers/{transfer}/reverse");
+    server.control(&path, Some(json!({"amount": amount}))).await;
+}
+
+/// The amounts of `pub-two`'s lines credited back so far (its approved manual lines: the one
+/// the payout paid is paid), smallest first, once `n` deliveries of `transfer.reversed` are
+/// answered.
+async fn credited_back(app: &TestApp, server: &ProviderServer, n: usize) -> Vec<String> {
+    until_deliveries(server, |all| {
+        all.iter()
+            .filter(|d| d["type"] == "transfer.reversed" && d["status"] == 200)
+            .count()
+            >= n
+    })
+    .await;
+    let op = app.as_role("acme", Role::Operator);
+    let manual = json_of(
+        op.get("/commissions?partnerId=pub-two&kind=manual&status=approved")
+            .await,
+        200,
+    )
+    .await;
+    let mut amounts: Vec<String> = manual["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap().to_owned())
+        .collect();
+    // Written alike ("4.00", "12.00"): the shorter is the smaller.
+    amounts.sort_by_key(|a| (a.len(), a.clone()));
+    amounts
+}
+
+#[tokio::test]
+async fn a_transfer_reversed_in_part_credits_back_each_part_once_and_returns_the_payout_when_whole()
+{
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let hooks = Receiver::start().await;
+    subscribe(&app, &hooks.url("/hooks"), &["payout.returned"]).await;
+    let (id, transfer) = paid_through_stripe(&server, &app).await;
+    // Stripe reverses 4.00 of the 12.00, and says so twice.
+    let twice = json!({"provider": "stripe", "duplicate": 1});
+    server.control("webhooks/faults", Some(twice)).await;
+    reverse(&server, &transfer, 400).await;
+    assert_eq!(credited_back(&app, &server, 2).await, ["4.00"]);
+    let op = app.as_role("acme", Role::Operator);
+    let line = PayoutId::parse(&id).unwrap().returned_line_id();
+    let line = json_of(op.get(&format!("/commissions/{line}")).await, 200).await;
+    let reason = line["reasons"][0].as_str().unwrap();
+    assert!(
+        reason.contains("4.00 EUR of the 12.00 EUR of payout #1 is back on the balance"),
+        "{line}"
+    );
+    assert_eq!(payout(&app, &id).await["status"], "paid");
+    // The partner reads how much came back.
+    let admin = app.as_role("acme", Role::Admin);
+    let subject = eventually_or("the partial return's mail sent", || async {
+        let mail = json_of(admin.get("/mail").await, 200).await;
+        let subjects: Vec<Value> = mail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "payout_returned")
+            .map(|m| m["subject"].clone())
+            .collect();
+        match subjects.as_slice() {
+            [Value::String(s)] => Ok(s.clone()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(subject, "€4.00 of your payout of €12.00 came back");
+
+    // Stripe reverses the other 8.00: the payout is given back whole, and heard so once.
+    reverse(&server, &transfer, 800).await;
+    assert_eq!(credited_back(&app, &server, 3).await, ["4.00", "8.00"]);
+    assert_eq!(payout(&app, &id).await["status"], "paid", "as signed");
+    let heard = hooks.wait_for("/hooks", 1).await;
+    let event: Value = serde_json::from_slice(&heard[0].body).unwrap();
+    assert_eq!(
+        (&event["type"], &event["data"]["payoutId"]),
+        (&json!("payout.returned"), &json!(id)),
+        "{event}"
+    );
+    let log = json_of(op.get("/audit?action=payout.provider_returned").await, 200).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hooks.captured("/hooks").len(), 1, "returned once");
+}
+
+#[tokio::test]
+async fn two_reversals_told_out_of_order_credit_back_the_same_total() {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let (_, transfer) = paid_through_stripe(&server, &app).await;
+    // Both reversals' events delivered twice, all four copies held, then delivered newest first.
+    let faults = json!({"provider": "stripe", "duplicate": 2, "out_of_order": 4});
+    server.control("webhooks/faults", Some(faults)).await;
+    reverse(&server, &transfer, 400).await;
+    reverse(&server, &transfer, 800).await;
+    let reversals = |all: &[Value]| -> Vec<Value> {
+        all.iter()
+            .filter(|d| d["type"] == "transfer.reversed")
+            .cloned()
+            .collect()
+    };
+    let deliveries = until_deliveries(&server, |all| reversals(all).len() >= 4).await;
+    let told = reversals(deliveries.as_array().unwrap());
+    let first = told[0]["body"].as_str().unwrap();
+    assert!(
+        first.contains("\"amount_reversed\":1200"),
+        "the whole reversal is told first: {first}"
+    );
+    assert_eq!(credited_back(&app, &server, 4).await, ["12.00"]);
+}
+
+/// Stripe connected to `app` with `key` (the webhook's secret as before).
+async fn connect_stripe(app: &TestApp, key: &str) {
+    let admin = app.as_role("acme", Role::Admin);
+    let stripe = json!({"secretKey": key, "webhookSecret": STRIPE_HOOK});
+    let r = admin
+        .send_json(reqwest::Method::PUT, "/payout-providers/stripe", &stripe)
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+#[tokio::test]
+async fn a_payout_whose_answer_was_lost_waits_out_a_disconnection_and_a_rolled_key_and_is_paid_once()
+ {
+    let server = ProviderServer::start();
+    let app = stripe_app(&server).await;
+    let id = stripe_payout(&app).await;
+    // Stripe makes the transfer; the answer is lost.
+    let lost = json!({"route": "POST /v1/transfers", "fault": "lost_answer", "count": 1});
+    server.control("faults", Some(lost)).await;
+    let mut at = now();
+    assert!(matches!(step(&app, &id, at).await, Step::Retry(_)));
+    // The admin disconnects Stripe; then the key is rolled at Stripe and the old one connected
+    // again: neither says anything of the transfer, so the payout waits, its line held.
+    let admin = app.as_role("acme", Role::Admin);
+    let gone = admin
+        .send_empty(reqwest::Method::DELETE, "/payout-providers/stripe")
+        .await;
+    assert!(gone.status().is_success(), "{}", gone.status());
+    const ROLLED: &str = "sk_test_51PayoutsLocalAccount0000RoLLeD";
+    let rolled = json!({"stripe_api_key": ROLLED});
+    server.control("config", Some(rolled)).await;
+    for reconnect in [None, Some(STRIPE_KEY)] {
+        if let Some(key) = reconnect {
+            connect_stripe(&app, key).await;
+        }
+        at += 3_600_000;
+        let waits = step(&app, &id, at).await;
+        let Step::Retry(words) = waits else {
+            panic!("{waits:?}")
+        };
+        assert!(words.contains("it is not failed"), "{words}");
+        let view = payout(&app, &id).await;
+        assert_eq!(view["status"], "sending", "{view}");
+        assert_eq!(view["waiting"]["words"], words.as_str(), "{view}");
+        let op = app.as_role("acme", Role::Operator);
+        let lines = json_of(op.get("/commissions?partnerId=pub-two").await, 200).await;
+        for line in lines["items"].as_array().unwrap() {
+            assert_eq!(line["payoutId"], id.as_str(), "still the payout's: {line}");
+        }
+    }
+    // The rolled key connected: the resend looks the transfer up and records it, and sends no
+    // second one (the first one's idempotency key was the old API key's).
+    connect_stripe(&app, ROLLED).await;
+    at += 3_600_000;
+    let Step::Sent(transfer) = step(&app, &id, at).await else {
+        panic!("not found")
+    };
+    assert_eq!(
+        step(&app, &id, now()).await,
+        Step::Settled(tenx_shared::payouts::PayoutStatus::Paid)
+    );
+    assert_eq!(payout(&app, &id).await["reference"], transfer.as_str());
+    let counters = server.counters().await;
+    assert_eq!(counters["stripe"]["transfers_created"], 1, "{counters}");
+}
+
 #[tokio::test]
 async fn a_stripe_webhook_is_applied_only_with_its_signature_and_only_for_a_payout_being_sent() {
     let server = ProviderServer::start();

@@ -242,6 +242,37 @@ mod tests {
     }
 
     #[test]
+    fn a_payout_given_back_in_part_says_how_much_came_back() {
+        let b = Branding::default_for(None);
+        let whole = json!({"partnerName": "Ann", "amount": "12.00", "currency": "EUR",
+            "reason": "Stripe reversed the transfer.", "portalUrl": "https://x.example/portal/acme"});
+        let r = render(MailKind::PayoutReturned, &whole, &frame(&b)).unwrap();
+        assert_eq!(r.subject, "Your payout of €12.00 did not reach you");
+        assert!(
+            r.text.contains("The amount is back on your balance"),
+            "{}",
+            r.text
+        );
+        let mut part = whole.clone();
+        part["returned"] = json!("4.00");
+        part["reason"] = json!("Stripe reversed part of the transfer.");
+        let r = render(MailKind::PayoutReturned, &part, &frame(&b)).unwrap();
+        assert_eq!(r.subject, "€4.00 of your payout of €12.00 came back");
+        assert!(
+            r.text
+                .contains("sent you €12.00, and €4.00 of it came back: Stripe reversed part"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("That €4.00 is back on your balance"),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("did not reach you"), "{}", r.text);
+    }
+
+    #[test]
     fn a_missing_amount_fails_the_render_in_words() {
         let b = Branding::default_for(None);
         let e = render(MailKind::PayoutSent, &json!({}), &frame(&b)).unwrap_err();

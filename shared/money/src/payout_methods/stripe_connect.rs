@@ -58,7 +58,7 @@ impl From<payout_providers::ProviderError> for ConnectError {
 impl From<CallError> for ConnectError {
     fn from(e: CallError) -> Self {
         match e {
-            CallError::Refused(why) => ConnectError::StripeRefused(why),
+            CallError::Refused(why) | CallError::Denied(why) => ConnectError::StripeRefused(why),
             CallError::Retry(why) => ConnectError::StripeBusy(why),
         }
     }

@@ -83,6 +83,11 @@ pub enum CallError {
     /// The provider refused it: the same request would be refused again.
     #[error("{0}")]
     Refused(String),
+    /// The provider did not take the request for a reason that is not the request's own: the
+    /// program's credentials or the app's permissions refused, or a status the call does not
+    /// expect. It says nothing of the payment an earlier attempt may have made.
+    #[error("{0}")]
+    Denied(String),
 }
 
 impl CallError {
@@ -94,14 +99,14 @@ impl CallError {
     }
 
     /// A status other than the ones a call expects: busy or down is retried, anything else is
-    /// a refusal.
+    /// denied.
     pub(crate) fn status(title: &str, status: u16) -> Self {
         match status {
             409 | 429 => CallError::Retry(format!("{title} was busy (HTTP {status}).")),
             500..=599 => {
                 CallError::Retry(format!("{title} had an error of its own (HTTP {status})."))
             }
-            _ => CallError::Refused(format!("{title} refused the request (HTTP {status}).")),
+            _ => CallError::Denied(format!("{title} refused the request (HTTP {status}).")),
         }
     }
 }

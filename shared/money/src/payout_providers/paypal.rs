@@ -79,7 +79,7 @@ pub async fn token(base: &str, id: &str, secret: &str) -> Result<String, CallErr
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| CallError::Retry("PayPal's token answer had no token.".into())),
-        400 | 401 => Err(CallError::Refused(
+        400 | 401 => Err(CallError::Denied(
             "PayPal refused the program's client ID and secret: an admin connects PayPal again on the console's Payouts page (Payout providers).".into(),
         )),
         s => Err(CallError::status("PayPal", s)),
@@ -124,7 +124,7 @@ pub async fn create_batch(base: &str, token: &str, item: &Item<'_>) -> Result<St
         }
         400 | 422 => Err(CallError::Refused(refusal(&answer))),
         401 => Err(CallError::Retry("PayPal's token expired.".into())),
-        403 => Err(CallError::Refused(
+        403 => Err(CallError::Denied(
             "PayPal does not let the program's app send Payouts: turn Payouts on for the app in PayPal's developer dashboard.".into(),
         )),
         s => Err(CallError::status("PayPal", s)),

@@ -17,18 +17,49 @@ pub struct Transfer<'a> {
     pub currency: String,
 }
 
-/// A transfer as Stripe answers it: its id and whether it was reversed (fully).
+/// A transfer as Stripe answers it (an answer's, or a `transfer.*` event's `data.object`): its
+/// id, its amount and how much of it Stripe has reversed so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Made {
     pub id: String,
+    /// `amount`, in minor units.
+    pub amount: i64,
+    /// `amount_reversed`: every reversal of the transfer so far, in all (minor units).
+    pub amount_reversed: i64,
+    /// `reversed`: true only once the whole transfer is reversed.
     pub reversed: bool,
 }
 
-fn made(v: &Value) -> Option<Made> {
-    Some(Made {
-        id: v["id"].as_str()?.to_owned(),
-        reversed: v["reversed"].as_bool().unwrap_or(false),
-    })
+/// What Stripe has given back of a transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reversal {
+    Nothing,
+    /// Part of it: the amount reversed so far in all (minor units), less than the transfer's.
+    Part(i64),
+    Whole,
+}
+
+impl Made {
+    pub fn of(v: &Value) -> Option<Made> {
+        Some(Made {
+            id: v["id"].as_str()?.to_owned(),
+            amount: v["amount"].as_i64().unwrap_or(0),
+            amount_reversed: v["amount_reversed"].as_i64().unwrap_or(0),
+            reversed: v["reversed"].as_bool().unwrap_or(false),
+        })
+    }
+
+    /// Whole once `amount_reversed` reaches `amount` (or Stripe says `reversed`); a partial
+    /// reversal leaves `reversed` false, so only the amounts tell it.
+    pub fn reversal(&self) -> Reversal {
+        if self.reversed || (self.amount > 0 && self.amount_reversed >= self.amount) {
+            Reversal::Whole
+        } else if self.amount_reversed > 0 {
+            Reversal::Part(self.amount_reversed)
+        } else {
+            Reversal::Nothing
+        }
+    }
 }
 
 /// `POST /v1/transfers` with the payout's id as its idempotency key.
@@ -57,13 +88,19 @@ pub async fn create_transfer(base: &str, key: &str, t: &Transfer<'_>) -> Result<
     let status = response.status().as_u16();
     let answer: Value = response.json().await.unwrap_or(Value::Null);
     match status {
-        200 => made(&answer).ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
+        200 => Made::of(&answer)
+            .ok_or_else(|| CallError::Retry("Stripe's answer named no transfer.".into())),
         400 | 402 | 404 => Err(CallError::Refused(refusal(&answer))),
-        401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
-        )),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
+}
+
+/// The program's secret key refused (401, 403): it says nothing of a payment.
+fn key_refused() -> CallError {
+    CallError::Denied(
+        "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
+    )
 }
 
 /// A refusal in words, by Stripe's error code.
@@ -98,7 +135,8 @@ pub async fn find_by_group(base: &str, key: &str, group: &str) -> Result<Option<
         200 => Ok(answer["data"]
             .as_array()
             .and_then(|d| d.first())
-            .and_then(made)),
+            .and_then(Made::of)),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
 }
@@ -167,9 +205,7 @@ async fn post_form(base: &str, key: &str, path: &str, body: String) -> Result<Va
     match status {
         200 => Ok(answer),
         400 | 404 => Err(CallError::Refused(refusal(&answer))),
-        401 | 403 => Err(CallError::Refused(
-            "Stripe refused the program's secret key: an admin connects Stripe again on the console's Payouts page (Payout providers).".into(),
-        )),
+        401 | 403 => Err(key_refused()),
         s => Err(CallError::status("Stripe", s)),
     }
 }
@@ -300,6 +336,27 @@ mod tests {
         mac.update(format!("{t}.").as_bytes());
         mac.update(body);
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn a_transfer_is_reversed_whole_only_once_its_whole_amount_is() {
+        let transfer = |reversed: i64, whole: bool| {
+            let v = serde_json::json!({"id": "tr_1", "object": "transfer", "amount": 1200,
+                "amount_reversed": reversed, "reversed": whole});
+            Made::of(&v).unwrap().reversal()
+        };
+        assert_eq!(transfer(0, false), Reversal::Nothing);
+        assert_eq!(
+            transfer(400, false),
+            Reversal::Part(400),
+            "reversed stays false"
+        );
+        assert_eq!(transfer(1199, false), Reversal::Part(1199));
+        assert_eq!(transfer(1200, true), Reversal::Whole);
+        assert_eq!(transfer(1200, false), Reversal::Whole, "the amounts tell");
+        let old = serde_json::json!({"id": "tr_1", "reversed": true});
+        assert_eq!(Made::of(&old).unwrap().reversal(), Reversal::Whole);
+        assert_eq!(Made::of(&serde_json::json!({"amount": 1})), None);
     }
 
     #[test]

@@ -78,11 +78,12 @@ pub async fn issue_if_invoiced(
     Err(InvoiceError::Busy)
 }
 
-/// The note cancelling `payout`'s invoice when the payout was given back: the one made, else
-/// made now (its invoice was first asked for after the return, so none was there to cancel
-/// then); `None` when it was not given back or was never invoiced. What the invoice's readers
-/// are offered beside it. Round trips: ONE read when made; else ONE more (the returned line),
-/// then those of [`issue_if_invoiced`].
+/// The note cancelling `payout`'s invoice when the payout was given back whole: the one made,
+/// else made now (its invoice was first asked for after the return, so none was there to
+/// cancel then); `None` when it was not given back (or only in part) or was never invoiced.
+/// What the invoice's readers are offered beside it. Round trips: ONE read when made; else
+/// those of `given_back::given_back_whole` (the returned lines), then those of
+/// [`issue_if_invoiced`].
 pub async fn of_invoiced(
     store: &dyn Store,
     handle: &Handle,
@@ -91,11 +92,10 @@ pub async fn of_invoiced(
     if let Some(note) = read(store, handle, &payout.payout_id).await? {
         return Ok(Some(note));
     }
-    let returned = payout.payout_id.returned_line_id();
-    let Some(line) = crate::ledger::get(store, handle, &returned).await? else {
+    let Some(reason) = crate::payouts::given_back::given_back_whole(store, handle, payout).await?
+    else {
         return Ok(None);
     };
-    let reason = line.reasons.first().cloned().unwrap_or_default();
     issue_if_invoiced(store, handle, payout, &reason).await
 }
 
@@ -127,22 +127,22 @@ pub async fn get_or_issue(
     Ok(CreditNote { record, invoice })
 }
 
-/// The note of a payout given back whose invoice was made after the return (none was there to
-/// cancel then); `invalid_state` in words when it was not given back or has no invoice.
+/// The note of a payout given back whole whose invoice was made after the return (none was
+/// there to cancel then); `invalid_state` in words when it was not given back (or only in
+/// part) or has no invoice.
 async fn issue_late(
     store: &dyn Store,
     handle: &Handle,
     payout: &Payout,
 ) -> Result<CreditNoteRecord, InvoiceError> {
-    let returned = payout.payout_id.returned_line_id();
-    let Some(line) = crate::ledger::get(store, handle, &returned).await? else {
+    let Some(reason) = crate::payouts::given_back::given_back_whole(store, handle, payout).await?
+    else {
         return Err(InvoiceError::InvalidState(
-            "A credit note is made when a paid payout is given back by its provider; this one \
-             was not given back."
+            "A credit note is made when a paid payout is given back whole by its provider; this \
+             one was not given back, or only in part."
                 .into(),
         ));
     };
-    let reason = line.reasons.first().cloned().unwrap_or_default();
     issue_if_invoiced(store, handle, payout, &reason)
         .await?
         .ok_or_else(|| {

@@ -239,6 +239,20 @@ impl Books {
     }
 }
 
+/// The types of the events sent so far and not read yet (`commission.created`, …), in the
+/// order sent.
+pub(crate) async fn events(queue: &dyn Queue) -> Vec<String> {
+    let name = crate::platform::queue::QueueName::Events;
+    let wait = std::time::Duration::from_secs(60);
+    let got = queue.receive(name, 100, wait).await.unwrap();
+    got.iter()
+        .map(|m| {
+            let event: Value = serde_json::from_str(&m.body).unwrap();
+            event["type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
 /// One request the fake Stripe was asked.
 #[derive(Clone, Debug)]
 pub(crate) struct Asked {

@@ -15,6 +15,7 @@ pub mod dispatch;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod gates;
+pub mod given_back;
 pub mod hold;
 pub mod invoice;
 pub mod invoice_mail;

@@ -5,7 +5,9 @@
 //! its transmission headers posted to `verify-webhook-signature`, only `SUCCESS` accepted),
 //! then applied through the same settlement as a poll (`payouts::send::settle_with`), so a
 //! duplicate, a late or an out-of-order delivery settles nothing twice. An event about a payout
-//! 10x is not sending (unknown, or settled already) is logged and ignored. Stripe's
+//! 10x is not sending (unknown, or settled already) is logged and ignored, as is a Stripe
+//! transfer event of a connected account (`account` set) or about a transfer other than the
+//! one the payout was sent as (its metadata may name any payout). Stripe's
 //! `account.updated` about a partner's connected account keeps its state and makes it the
 //! partner's payout method once its details are in.
 
@@ -76,17 +78,52 @@ pub async fn stripe_event(
             "a {kind} event: not about a payout"
         )));
     }
+    // A connected account's own transfers are its business: their metadata may name anything,
+    // so only the platform's own events (no `account`) speak of a payout.
+    if let Some(account) = event["account"].as_str() {
+        tracing::warn!(%account, %kind, "a connected account's transfer event: ignored");
+        return Ok(Applied::Ignored(format!(
+            "a {kind} event of connected account {account}: not a payout of 10x"
+        )));
+    }
     let transfer = &event["data"]["object"];
     let named = transfer["metadata"]["payout"]
         .as_str()
         .or_else(|| transfer["transfer_group"].as_str());
-    let reversed = kind == "transfer.reversed" || transfer["reversed"].as_bool() == Some(true);
-    let outcome = match (reversed, transfer["id"].as_str()) {
-        (true, _) => Outcome::Returned("Stripe reversed the transfer.".into()),
-        (false, Some(id)) => Outcome::Paid(id.to_owned()),
-        (false, None) => return Ok(Applied::Ignored("a transfer without an id".into())),
+    // A reversal in part is a `transfer.reversed` too (and `reversed` stays false): only the
+    // amounts tell how much came back.
+    let Some(made) = stripe::Made::of(transfer) else {
+        return Ok(Applied::Ignored("a transfer without an id".into()));
     };
-    apply(sender, handle, named, outcome).await
+    if let Some(id) = named.and_then(|n| PayoutId::parse(n).ok())
+        && let Some(sent) = sent_as(store, handle, &id).await?
+        && sent != made.id
+    {
+        tracing::warn!(payout = %id, transfer = %made.id, %sent, "a transfer event naming a payout 10x sent as another transfer: ignored");
+        return Ok(Applied::Ignored(format!(
+            "transfer {} is not the one payout {id} was sent as",
+            made.id
+        )));
+    }
+    apply(sender, handle, named, send::stripe_outcome(made)).await
+}
+
+/// The reference the payout was sent as, to compare a Stripe event's transfer with:
+/// `Some("")` when it names none yet (its answer not recorded: the resend records it, and the
+/// poll settles it), `None` when there is no such payout (the event is ignored as any other
+/// about no payout of 10x). Round trips: ONE read.
+async fn sent_as(
+    store: &dyn crate::platform::store::Store,
+    handle: &Handle,
+    id: &PayoutId,
+) -> Result<Option<String>, HookError> {
+    let p = crate::payouts::get(store, handle, id)
+        .await
+        .map_err(PayoutError::from)?;
+    Ok(p.map(|p| {
+        let recorded = p.provider.and_then(|r| r.reference).or(p.reference);
+        recorded.unwrap_or_default()
+    }))
 }
 
 /// A partner's connected account changed at Stripe (onboarding finished, verified,
@@ -217,8 +254,17 @@ async fn apply(
         .await
         .map_err(PayoutError::from)?
     else {
-        // A payment given back after the payout was paid: its amount back on the balance.
-        if let Outcome::Returned(reason) = &outcome
+        // A payment given back after the payout was paid: what came back on the balance.
+        let back = match &outcome {
+            Outcome::Returned(reason) => Some((reason, None)),
+            Outcome::PartlyReturned {
+                returned_minor,
+                reason,
+                ..
+            } => Some((reason, Some(*returned_minor))),
+            _ => None,
+        };
+        if let Some((reason, part)) = back
             && let Some(p) = crate::payouts::get(store, handle, &id)
                 .await
                 .map_err(PayoutError::from)?
@@ -226,9 +272,14 @@ async fn apply(
             && p.provider.is_some()
         {
             let io = (sender.io, sender.origin);
-            crate::payouts::returned::credit_back(io, handle, &p, reason).await?;
+            let upto = part.unwrap_or(p.amount_minor);
+            crate::payouts::returned::credit_back_to(io, handle, &p, (reason, upto)).await?;
+            let what = match part {
+                Some(m) => format!("{} of it", p.currency.format(i128::from(m))),
+                None => "it".into(),
+            };
             return Ok(Applied::Settled(format!(
-                "payout {id} was given back after it was paid: back on the balance"
+                "payout {id} was given back after it was paid ({what} in all): back on the balance"
             )));
         }
         tracing::info!(payout = %id, "a provider's event about a payout not being sent: ignored");
@@ -237,5 +288,140 @@ async fn apply(
     match send::settle_with(sender, &d, outcome).await? {
         Step::Settled(status) => Ok(Applied::Settled(format!("payout {id} is {status:?}"))),
         other => Ok(Applied::Ignored(format!("payout {id}: {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payouts::fixtures::{Books, FakeStripe};
+    use crate::payouts::model::{Payout, PayoutStatus};
+    use hmac::Mac;
+    use serde_json::json;
+
+    /// The signing secret of `Books::connect_stripe`.
+    const SECRET: &str = "whsec_0123456789abcdef0123";
+
+    fn sender<'a>(books: &'a Books, stripe: &'a FakeStripe) -> Sender<'a> {
+        Sender {
+            io: books.io(),
+            keys: Ok(&books.keys),
+            stripe_base: &stripe.base,
+            paypal_base: "http://127.0.0.1:9",
+            origin: "https://10x.example",
+        }
+    }
+
+    /// A payout of 12.00 EUR sent through Stripe as transfer `tr_1` (its answer recorded), and
+    /// the Stripe that made it.
+    async fn sent(books: &Books) -> (Payout, FakeStripe) {
+        books.paid_through_stripe().await;
+        let p = books.payout(&[1200]).await;
+        let p = send::start(books.io(), &books.handle, p).await.unwrap();
+        let stripe = FakeStripe::start(|asked, _| match asked.method.as_str() {
+            "POST" => crate::payouts::fixtures::Answer::Json(200, json!({ "id": "tr_1" })),
+            _ => crate::payouts::fixtures::Answer::Json(200, json!({ "data": [] })),
+        })
+        .await;
+        let now = crate::platform::time::now_millis();
+        let step = send::advance(sender(books, &stripe), &books.handle, &p.payout_id, now);
+        assert_eq!(step.await.unwrap(), Step::Sent("tr_1".into()));
+        (p, stripe)
+    }
+
+    /// Stripe's `kind` event about `transfer` (of 12.00, `reversed` of it reversed so far)
+    /// naming payout `p`, as the platform's own event.
+    fn event(p: &Payout, (kind, transfer, reversed): (&str, &str, i64)) -> serde_json::Value {
+        json!({"id": "evt_1", "object": "event", "type": kind,
+            "data": {"object": {"id": transfer, "object": "transfer", "amount": 1200,
+                "amount_reversed": reversed, "reversed": reversed == 1200,
+                "transfer_group": p.payout_id, "metadata": {"payout": p.payout_id}}}})
+    }
+
+    /// `event` signed as Stripe signs it, posted now.
+    async fn post(books: &Books, stripe: &FakeStripe, event: serde_json::Value) -> Applied {
+        let body = event.to_string();
+        let t = crate::platform::time::now_millis() / 1000;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+        let sender = sender(books, stripe);
+        stripe_event(sender, &books.handle, Some(&signature), body.as_bytes(), t)
+            .await
+            .unwrap()
+    }
+
+    /// [`event`] posted.
+    async fn told(
+        books: &Books,
+        stripe: &FakeStripe,
+        p: &Payout,
+        about: (&str, &str, i64),
+    ) -> Applied {
+        post(books, stripe, event(p, about)).await
+    }
+
+    /// The amounts credited back to `p`'s partner so far, in all.
+    async fn credited(books: &Books, p: &Payout) -> i64 {
+        let p = books.reread(p).await;
+        let back = crate::payouts::given_back::credited(books.store(), &books.handle, &p);
+        back.await.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn a_transfer_reversed_in_part_credits_back_that_part_once_in_any_order() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        told(&books, &stripe, &p, ("transfer.created", "tr_1", 0)).await;
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Paid);
+        for _ in 0..2 {
+            told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+            assert_eq!(credited(&books, &p).await, 400, "4.00 back, once");
+        }
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 1200)).await;
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+        assert_eq!(credited(&books, &p).await, 1200, "12.00 back in all");
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Paid);
+    }
+
+    #[tokio::test]
+    async fn a_payout_being_sent_when_part_of_its_transfer_is_reversed_is_paid_first() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 400)).await;
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.status, PayoutStatus::Paid, "not returned whole");
+        assert_eq!(credited(&books, &p).await, 400);
+    }
+
+    #[tokio::test]
+    async fn a_transfer_event_of_a_connected_account_or_of_another_transfer_changes_nothing() {
+        let books = Books::new();
+        let (p, stripe) = sent(&books).await;
+        let ignored = |a: &Applied| matches!(a, Applied::Ignored(_));
+        // Another transfer naming the payout, made by the platform (another tool, a hand).
+        let other = told(&books, &stripe, &p, ("transfer.created", "tr_2", 0)).await;
+        assert!(ignored(&other), "{other:?}");
+        let sending = books.reread(&p).await;
+        assert_eq!(sending.status, PayoutStatus::Sending, "not paid by it");
+        // A connected account's own transfer, signed by Stripe for the platform's endpoint.
+        let mut theirs = event(&p, ("transfer.created", "tr_1", 0));
+        theirs["account"] = json!("acct_1Someone");
+        let theirs = post(&books, &stripe, theirs).await;
+        assert!(ignored(&theirs), "{theirs:?}");
+        assert_eq!(books.reread(&p).await, sending);
+
+        told(&books, &stripe, &p, ("transfer.created", "tr_1", 0)).await;
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.status, PayoutStatus::Paid, "by its own transfer");
+        let mut theirs = event(&p, ("transfer.reversed", "tr_1", 1200));
+        theirs["account"] = json!("acct_1Someone");
+        assert!(ignored(&post(&books, &stripe, theirs).await));
+        let other = told(&books, &stripe, &p, ("transfer.reversed", "tr_2", 1200)).await;
+        assert!(ignored(&other), "{other:?}");
+        assert_eq!(credited(&books, &p).await, 0, "nothing credited back");
+        assert_eq!(books.reread(&p).await, paid);
+        told(&books, &stripe, &p, ("transfer.reversed", "tr_1", 1200)).await;
+        assert_eq!(credited(&books, &p).await, 1200, "its own reversal");
     }
 }

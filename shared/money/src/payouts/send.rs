@@ -8,10 +8,15 @@
 //!   (or a redelivery) racing for one payout, only one calls the provider; a crash leaves the
 //!   lease to expire, and the next attempt is a resend;
 //! - a **resend is the same request**: Stripe's `Idempotency-Key`, `transfer_group` and
-//!   `metadata[payout]` are the payout's id (and after a day, when Stripe has forgotten the key,
-//!   the transfer is looked up by its group first); PayPal's `sender_batch_id` is the payout's
-//!   id, which PayPal refuses twice, linking the first batch. A lost answer, a timeout, a crash
-//!   between the send and its record: the resend finds the payment that was made;
+//!   `metadata[payout]` are the payout's id, and a resend looks the transfer up by its group
+//!   first (Stripe forgets a key after a day, and a key is the API key's: one rolled since would
+//!   not find the first transfer by it); PayPal's `sender_batch_id` is the payout's id, which
+//!   PayPal refuses twice, linking the first batch. A lost answer, a timeout, a crash between
+//!   the send and its record: the resend finds the payment that was made;
+//! - a resend **fails the payout only on the provider's word about this payment** (a refusal
+//!   after the lookup found no transfer, or PayPal's refusal of the batch itself): credentials
+//!   refused, the provider disconnected or an unexpected status say nothing of what an earlier
+//!   attempt made, so the payout waits, tried again, and the manager reads why ([`unanswered`]);
 //! - the destination is the one chosen when the payout was made: the partner's method as it
 //!   was (its version) on the first attempt, sealed into the dispatch for every resend; a method
 //!   changed before the first attempt sends nothing (the lines go back to the balance).
@@ -46,9 +51,6 @@ pub struct Sender<'a> {
 
 /// How long an attempt holds its dispatch: longer than a provider call may take (20 s).
 pub const LEASE_MS: i64 = 60_000;
-/// Stripe keeps an idempotency key about 24 hours: a resend later than this after the first
-/// attempt looks the transfer up by its group before sending.
-pub const STRIPE_KEY_KEPT_MS: i64 = 23 * 3_600_000;
 /// How long a retryable failure waits, by attempt (the last one repeats).
 const BACKOFF_MS: [i64; 5] = [30_000, 60_000, 300_000, 900_000, 3_600_000];
 /// Dispatches read per page of a sweep.
@@ -289,19 +291,53 @@ async fn attempt(sender: Sender<'_>, d: Dispatch, now_ms: i64) -> Result<Step, P
         Err(StoreError::ConditionFailed { .. }) => return Ok(Step::Busy),
         Err(e) => return Err(e.into()),
     }
-    match call(sender, &lease, &destination, now_ms).await? {
+    // An earlier attempt may have reached the provider (its outcome unknown: the payout would
+    // be settled otherwise).
+    let resend = lease.attempts > 1;
+    match call(sender, &lease, &destination).await? {
         Ok(reference) => record_sent(sender, lease, reference).await,
-        Err(CallError::Retry(why)) => {
-            lease.not_before_ms = now_ms + backoff_ms(lease.attempts);
-            lease.last_error = Some(why.clone());
-            let read = lease.version;
-            match store.write(lease.put(Cond::Version(read))?).await {
-                Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Retry(why)),
-                Err(e) => Err(e.into()),
-            }
+        Err(CallError::Retry(why)) => retry_later(store, lease, now_ms, why).await,
+        Err(CallError::Denied(why)) if resend => {
+            let why = unanswered(lease.provider, &why);
+            tracing::warn!(payout = %lease.payout_id, %why, "a resend denied: not failed");
+            retry_later(store, lease, now_ms, why).await
         }
-        Err(CallError::Refused(why)) => settle_with(sender, &lease, Outcome::Failed(why)).await,
+        Err(CallError::Refused(why) | CallError::Denied(why)) => {
+            settle_with(sender, &lease, Outcome::Failed(why)).await
+        }
     }
+}
+
+/// The attempt leased as `lease` waits its backoff, `why` in words on the manager's screen
+/// (`payouts::waiting`). Round trips: ONE version-checked write.
+async fn retry_later(
+    store: &dyn Store,
+    mut lease: Dispatch,
+    now_ms: i64,
+    why: String,
+) -> Result<Step, PayoutError> {
+    lease.not_before_ms = now_ms + backoff_ms(lease.attempts);
+    lease.last_error = Some(why.clone());
+    let read = lease.version;
+    match store.write(lease.put(Cond::Version(read))?).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(Step::Retry(why)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a resend was not taken, and that the payout is not failed for it: an earlier attempt may
+/// have paid. What to do is said once (the provider's words may say it already).
+fn unanswered(provider: Provider, why: &str) -> String {
+    let p = provider.title();
+    let act = match why.contains("console's Payouts page") {
+        true => String::new(),
+        false => format!(
+            " If it lasts, an admin checks {p} and connects it again on the console's Payouts page (Payout providers)."
+        ),
+    };
+    format!(
+        "{why} This payout may have reached {p} on an earlier attempt, so it is not failed: it is tried again until {p} answers for it.{act}"
+    )
 }
 
 /// Said when the partner's payout details, or the destination sealed on a first attempt, no
@@ -406,24 +442,28 @@ async fn destination(
     }
 }
 
-/// The provider called with the program's credentials: its reference for the payment.
+/// The provider called with the program's credentials (`d` the attempt's lease): its
+/// reference for the payment.
 async fn call(
     sender: Sender<'_>,
     d: &Dispatch,
     to: &str,
-    now_ms: i64,
 ) -> Result<Result<String, CallError>, PayoutError> {
     let store = sender.io.store.as_ref();
-    let credentials =
-        match payout_providers::credentials(store, sender.keys, &d.handle, d.provider).await {
-            Ok(c) => c,
-            Err(payout_providers::ProviderError::NotConnected(p)) => {
-                return Ok(Err(CallError::Refused(format!(
-                    "{p} was disconnected before this payout was sent."
-                ))));
-            }
-            Err(e) => return Err(StoreError::Other(e.to_string()).into()),
-        };
+    let credentials = match payout_providers::credentials(store, sender.keys, &d.handle, d.provider)
+        .await
+    {
+        Ok(c) => c,
+        Err(payout_providers::ProviderError::NotConnected(p)) => {
+            return Ok(Err(CallError::Denied(match d.attempts {
+                1 => format!("{p} was disconnected before this payout was sent."),
+                _ => format!(
+                    "{p} is not connected any more: an admin connects it again on the console's Payouts page (Payout providers)."
+                ),
+            })));
+        }
+        Err(e) => return Err(StoreError::Other(e.to_string()).into()),
+    };
     let id = d.payout_id.as_str();
     Ok(match credentials {
         Credentials::Paypal {
@@ -444,21 +484,17 @@ async fn call(
             }
         }
         Credentials::Stripe { secret_key, .. } => {
-            send_stripe(sender.stripe_base, &secret_key, d, to, now_ms).await
+            send_stripe(sender.stripe_base, &secret_key, d, to).await
         }
     })
 }
 
-/// A Stripe transfer: looked up by its group first when Stripe may have forgotten the key.
-async fn send_stripe(
-    base: &str,
-    key: &str,
-    d: &Dispatch,
-    to: &str,
-    now_ms: i64,
-) -> Result<String, CallError> {
+/// A Stripe transfer (`d` the attempt's lease): a resend looks it up by its group first, so a
+/// transfer an earlier attempt made is found whether or not Stripe still knows its idempotency
+/// key under this API key; then a refusal of the transfer speaks for this payment.
+async fn send_stripe(base: &str, key: &str, d: &Dispatch, to: &str) -> Result<String, CallError> {
     let id = d.payout_id.as_str();
-    if key_may_be_forgotten(d, now_ms)
+    if d.attempts > 1
         && let Some(made) = stripe::find_by_group(base, key, id).await?
     {
         return Ok(made.id);
@@ -472,13 +508,6 @@ async fn send_stripe(
     stripe::create_transfer(base, key, &transfer)
         .await
         .map(|m| m.id)
-}
-
-/// Whether Stripe may have forgotten the idempotency key of `d`'s first attempt by this
-/// resend at `now_ms` ([`STRIPE_KEY_KEPT_MS`]): then its transfer is looked up before sending.
-fn key_may_be_forgotten(d: &Dispatch, now_ms: i64) -> bool {
-    let first = d.first_attempt_ms.unwrap_or(now_ms);
-    d.attempts > 1 && now_ms - first >= STRIPE_KEY_KEPT_MS
 }
 
 /// The provider has the payment: its reference on the dispatch and on the payout (audited).
@@ -528,7 +557,15 @@ async fn record_sent(
 pub enum Outcome {
     Paid(String),
     Failed(String),
+    /// Given back whole.
     Returned(String),
+    /// Paid (`reference`), then given back in part: `returned_minor` the provider's total given
+    /// back so far (a Stripe transfer's `amount_reversed`), less than the payment.
+    PartlyReturned {
+        reference: String,
+        returned_minor: i64,
+        reason: String,
+    },
 }
 
 /// A poll: the payment's state at the provider, and the payout settled by it.
@@ -587,14 +624,27 @@ fn paypal_word(state: Result<paypal::Meaning, CallError>, reference: String) -> 
     }
 }
 
-/// Stripe's word: the payout's transfer as found by its group (paid unless reversed), or why
-/// there is none to go by.
+/// Stripe's word: the payout's transfer as found by its group (paid, unless reversed whole or in
+/// part), or why there is none to go by.
 fn stripe_word(found: Result<Option<stripe::Made>, CallError>) -> Word {
     match found {
-        Ok(Some(m)) if !m.reversed => Word::Settles(Outcome::Paid(m.id)),
-        Ok(Some(_)) => Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into())),
+        Ok(Some(m)) => Word::Settles(stripe_outcome(m)),
         Ok(None) => Word::Retry("Stripe shows no transfer yet.".into()),
         Err(e) => Word::Retry(e.to_string()),
+    }
+}
+
+/// What a Stripe transfer of a payout says of it (an answer's, or an event's): paid; paid and
+/// reversed in part; or reversed whole.
+pub fn stripe_outcome(m: stripe::Made) -> Outcome {
+    match m.reversal() {
+        stripe::Reversal::Nothing => Outcome::Paid(m.id),
+        stripe::Reversal::Part(returned_minor) => Outcome::PartlyReturned {
+            reference: m.id,
+            returned_minor,
+            reason: "Stripe reversed part of the transfer.".into(),
+        },
+        stripe::Reversal::Whole => Outcome::Returned("Stripe reversed the transfer.".into()),
     }
 }
 
@@ -621,29 +671,83 @@ async fn waiting(sender: Sender<'_>, d: &Dispatch, words: String) -> Result<Step
 }
 
 /// Settles the payout by its provider's word (paid; or failed or returned, its lines back on
-/// the partner's balance), then forgets the dispatch. A payout settled already is left as it is.
+/// the partner's balance; or paid and given back in part, that part credited back), then
+/// forgets the dispatch. A payout settled already is left as it is, but for what its provider
+/// gives back of it once paid (`payouts::returned`: a new line, never a rewrite).
 pub async fn settle_with(
     sender: Sender<'_>,
     d: &Dispatch,
     outcome: Outcome,
 ) -> Result<Step, PayoutError> {
-    let store = sender.io.store.as_ref();
-    let returned = match &outcome {
-        Outcome::Returned(reason) => Some(reason.clone()),
-        _ => None,
+    let step = match outcome {
+        // What was not given back reached the partner: paid first, then the part credited back.
+        Outcome::PartlyReturned {
+            reference,
+            returned_minor,
+            reason,
+        } => {
+            let paid = settle_once(sender, d, Outcome::Paid(reference)).await?;
+            let store = sender.io.store.as_ref();
+            match crate::payouts::get(store, &d.handle, &d.payout_id).await? {
+                Some(p) if p.status == PayoutStatus::Paid => {
+                    let io = (sender.io, sender.origin);
+                    let back = (reason.as_str(), returned_minor);
+                    let credited =
+                        crate::payouts::returned::credit_back_to(io, &d.handle, &p, back).await?;
+                    match (paid, credited) {
+                        (Step::Settled(s), _) => Step::Settled(s),
+                        (_, true) => Step::Settled(PayoutStatus::Paid),
+                        (other, false) => other,
+                    }
+                }
+                _ => paid,
+            }
+        }
+        other => settle_once(sender, d, other).await?,
     };
-    let change = match outcome {
-        Outcome::Paid(reference) => Change::Paid { reference },
-        Outcome::Failed(reason) => Change::Failed { reason },
-        Outcome::Returned(reason) => Change::Returned { reason },
+    if step == Step::Busy {
+        return Ok(step);
+    }
+    let (pk, sk) = d.key();
+    sender
+        .io
+        .store
+        .write(WriteOp::Delete {
+            pk,
+            sk,
+            cond: Cond::None,
+        })
+        .await?;
+    Ok(step)
+}
+
+/// The payout's status changed by a paid, failed or returned word (`Step::Busy`: a word about
+/// a payout not handed over yet, whose dispatch stays to send it).
+async fn settle_once(
+    sender: Sender<'_>,
+    d: &Dispatch,
+    outcome: Outcome,
+) -> Result<Step, PayoutError> {
+    let store = sender.io.store.as_ref();
+    let (change, returned) = match outcome {
+        Outcome::Paid(reference) | Outcome::PartlyReturned { reference, .. } => {
+            (Change::Paid { reference }, None)
+        }
+        Outcome::Failed(reason) => (Change::Failed { reason }, None),
+        Outcome::Returned(reason) => (
+            Change::Returned {
+                reason: reason.clone(),
+            },
+            Some(reason),
+        ),
     };
     // A failure or a return tells the partner in the same transaction.
     let id = (&d.payout_id, sender.origin);
-    let step = match settle::change_telling(sender.io, &d.handle, id, change).await {
-        Ok(p) => Step::Settled(p.status),
+    match settle::change_telling(sender.io, &d.handle, id, change).await {
+        Ok(p) => Ok(Step::Settled(p.status)),
         Err(PayoutError::InvalidState(why)) => {
             let paid = crate::payouts::get(store, &d.handle, &d.payout_id).await?;
-            match (returned, paid) {
+            Ok(match (returned, paid) {
                 // Given back after it was paid: a new line, never a rewrite.
                 (Some(reason), Some(p)) if p.status == PayoutStatus::Paid => {
                     let io = (sender.io, sender.origin);
@@ -656,25 +760,16 @@ pub async fn settle_with(
                 // end): a word naming it changes nothing, and the dispatch stays to send it.
                 (_, Some(p)) if p.status == PayoutStatus::Pending => {
                     tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a payout not sent");
-                    return Ok(Step::Busy);
+                    Step::Busy
                 }
                 _ => {
                     tracing::warn!(payout = %d.payout_id, %why, "a provider's word for a settled payout");
                     Step::Gone
                 }
-            }
+            })
         }
-        Err(e) => return Err(e),
-    };
-    let (pk, sk) = d.key();
-    store
-        .write(WriteOp::Delete {
-            pk,
-            sk,
-            cond: Cond::None,
-        })
-        .await?;
-    Ok(step)
+        Err(e) => Err(e),
+    }
 }
 
 /// A page of the dispatches left, in key order, after `after`, and where the next starts.
@@ -929,31 +1024,28 @@ mod tests {
     }
 
     #[test]
-    fn a_resend_looks_its_transfer_up_first_once_stripe_may_have_forgotten_the_key() {
-        let mut d = dispatch_of();
-        d.first_attempt_ms = Some(1_000);
-        d.attempts = 1;
-        assert!(
-            !key_may_be_forgotten(&d, 1_000 + 2 * STRIPE_KEY_KEPT_MS),
-            "a first attempt never looks"
-        );
-        d.attempts = 2;
-        assert!(!key_may_be_forgotten(&d, 1_000 + STRIPE_KEY_KEPT_MS - 1));
-        assert!(key_may_be_forgotten(&d, 1_000 + STRIPE_KEY_KEPT_MS));
-    }
-
-    #[test]
     fn a_polls_answer_settles_the_payout_keeps_it_waiting_or_asks_again() {
-        let made = |reversed| Made {
+        let made = |amount_reversed| Made {
             id: "tr_1".into(),
-            reversed,
+            amount: 1200,
+            amount_reversed,
+            reversed: amount_reversed == 1200,
         };
         assert_eq!(
-            stripe_word(Ok(Some(made(false)))),
+            stripe_word(Ok(Some(made(0)))),
             Word::Settles(Outcome::Paid("tr_1".into()))
         );
         assert_eq!(
-            stripe_word(Ok(Some(made(true)))),
+            stripe_word(Ok(Some(made(400)))),
+            Word::Settles(Outcome::PartlyReturned {
+                reference: "tr_1".into(),
+                returned_minor: 400,
+                reason: "Stripe reversed part of the transfer.".into()
+            }),
+            "paid, and 4.00 of it given back"
+        );
+        assert_eq!(
+            stripe_word(Ok(Some(made(1200)))),
             Word::Settles(Outcome::Returned("Stripe reversed the transfer.".into()))
         );
         assert_eq!(
@@ -1315,9 +1407,11 @@ mod tests {
     async fn a_lost_answer_or_a_stripe_error_is_sent_again_later_as_the_same_transfer() {
         let books = Books::new();
         let p = handed_over(&books).await;
-        let stripe = FakeStripe::start(|_, before| match before {
-            0 => Answer::Lost,
-            1 => Answer::Json(500, json!({})),
+        // Each resend finds no transfer by the payout's group first.
+        let stripe = FakeStripe::start(|asked, before| match (asked.method.as_str(), before) {
+            ("GET", _) => Answer::Json(200, json!({ "data": [] })),
+            (_, 0) => Answer::Lost,
+            (_, 1) => Answer::Json(500, json!({})),
             _ => Answer::Json(200, json!({ "id": "tr_1" })),
         })
         .await;
@@ -1345,6 +1439,8 @@ mod tests {
             assert_eq!(t.idempotency_key.as_deref(), Some(p.payout_id.as_str()));
             assert_eq!(t.body, transfers[0].body, "the same transfer each time");
         }
+        let lookups = stripe.asked().into_iter().filter(|a| a.method == "GET");
+        assert_eq!(lookups.count(), 2, "each resend looked first");
     }
 
     #[tokio::test]
@@ -1485,5 +1581,222 @@ mod tests {
         assert_eq!(again.unwrap(), Step::Gone, "told twice, credited once");
         let same = crate::ledger::get(books.store(), &books.handle, &credit).await;
         assert_eq!(same.unwrap().unwrap().version, line.version);
+    }
+
+    #[tokio::test]
+    async fn a_payout_still_being_sent_when_part_of_it_comes_back_is_paid_then_credited_that_part()
+    {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(transfers_made).await;
+        assert_eq!(
+            step(&books, &stripe, &p, now()).await,
+            Step::Sent("tr_1".into())
+        );
+        let d = dispatch(&books, &p).await.unwrap();
+        let sender = sender(&books, &stripe.base);
+        let part = || Outcome::PartlyReturned {
+            reference: "tr_1".into(),
+            returned_minor: 400,
+            reason: "Stripe reversed part of the transfer.".into(),
+        };
+        let settled = settle_with(sender, &d, part()).await;
+        assert_eq!(settled.unwrap(), Step::Settled(PayoutStatus::Paid));
+        let paid = books.reread(&p).await;
+        assert_eq!(
+            (paid.status, paid.reference.as_deref()),
+            (PayoutStatus::Paid, Some("tr_1")),
+            "what was not given back reached the partner"
+        );
+        assert!(
+            books
+                .lines_of(&p)
+                .await
+                .iter()
+                .all(|l| l.status == Status::Paid)
+        );
+        assert!(dispatch(&books, &p).await.is_none(), "its dispatch is done");
+        let (back, credit) =
+            crate::payouts::given_back::credited(books.store(), &books.handle, &paid)
+                .await
+                .unwrap();
+        assert_eq!(back, 400, "the 4.00 given back is on the balance");
+        assert!(credit[0].is_open());
+        settle_with(sender, &d, part()).await.unwrap();
+        let again = crate::payouts::given_back::credited(books.store(), &books.handle, &paid);
+        assert_eq!(again.await.unwrap().0, 400, "told twice, credited once");
+    }
+
+    /// The transfer `tr_1` of a 12.50 payout as Stripe lists it by its group.
+    fn listed() -> Answer {
+        let tr = json!({ "id": "tr_1", "amount": 1250, "amount_reversed": 0, "reversed": false });
+        Answer::Json(200, json!({ "data": [tr] }))
+    }
+
+    /// `p`'s lines are still the payout's: none is back on the balance.
+    async fn assert_lines_held(books: &Books, p: &Payout) {
+        let lines = books.lines_of(p).await;
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.is_open() && l.payout_id.as_ref() == Some(&p.payout_id)),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_resend_after_stripe_was_disconnected_waits_and_is_paid_once_when_reconnected() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        // Stripe makes the transfer, and its answer is lost.
+        let stripe = FakeStripe::start(|asked, before| match (asked.method.as_str(), before) {
+            ("GET", _) => listed(),
+            (_, 0) => Answer::Lost,
+            _ => Answer::Json(200, json!({ "id": "tr_1" })),
+        })
+        .await;
+        let at = now();
+        let lost = step(&books, &stripe, &p, at).await;
+        assert_eq!(lost, Step::Retry("Stripe could not be reached.".into()));
+        let removed = payout_providers::remove(books.store(), &books.handle, Provider::Stripe);
+        assert!(removed.await.unwrap());
+        let words = "Stripe is not connected any more: an admin connects it again on the \
+                     console's Payouts page (Payout providers). This payout may have reached \
+                     Stripe on an earlier attempt, so it is not failed: it is tried again until \
+                     Stripe answers for it.";
+        for later in [at + 30_000, at + 90_000] {
+            let waits = step(&books, &stripe, &p, later).await;
+            assert_eq!(waits, Step::Retry(words.into()), "not failed");
+        }
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
+        assert_lines_held(&books, &p).await;
+        let d = dispatch(&books, &p).await.unwrap();
+        let told = crate::payouts::waiting::of(&d).expect("the manager is told");
+        assert_eq!(
+            (told.state, told.words.as_str()),
+            (crate::payouts::model::WaitState::Retrying, words)
+        );
+        books.connect_stripe().await;
+        let found = step(&books, &stripe, &p, d.not_before_ms).await;
+        assert_eq!(found, Step::Sent("tr_1".into()), "looked up first");
+        assert_eq!(
+            step(&books, &stripe, &p, now()).await,
+            Step::Settled(PayoutStatus::Paid)
+        );
+        let paid = books.reread(&p).await;
+        assert_eq!(paid.reference.as_deref(), Some("tr_1"));
+        assert!(
+            books
+                .lines_of(&p)
+                .await
+                .iter()
+                .all(|l| l.status == Status::Paid)
+        );
+        assert_eq!(stripe.transfers().len(), 1, "one transfer asked for, ever");
+        assert_eq!(step(&books, &stripe, &p, now()).await, Step::Gone);
+    }
+
+    #[tokio::test]
+    async fn a_resend_fails_the_payout_only_on_a_refusal_after_its_lookup_found_no_transfer() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let stripe = FakeStripe::start(|asked, before| match (asked.method.as_str(), before) {
+            (_, 0) if asked.method == "POST" => Answer::Lost,
+            // The key rolled: the lookup is refused.
+            ("GET", 0) => Answer::Json(401, json!({ "error": { "code": "api_key_invalid" } })),
+            ("GET", _) => Answer::Json(200, json!({ "data": [] })),
+            (_, 1) => Answer::Json(408, json!({})),
+            (_, 2) => Answer::Json(403, json!({})),
+            _ => Answer::Json(400, json!({ "error": { "code": "balance_insufficient" } })),
+        })
+        .await;
+        let mut at = now();
+        step(&books, &stripe, &p, at).await;
+        let key = "Stripe refused the program's secret key: an admin connects Stripe again on \
+                   the console's Payouts page (Payout providers). This payout may have reached \
+                   Stripe on an earlier attempt, so it is not failed: it is tried again until \
+                   Stripe answers for it.";
+        let unexpected = "Stripe refused the request (HTTP 408). This payout may have reached \
+                          Stripe on an earlier attempt, so it is not failed: it is tried again \
+                          until Stripe answers for it. If it lasts, an admin checks Stripe and \
+                          connects it again on the console's Payouts page (Payout providers).";
+        for words in [key, unexpected, key] {
+            at = dispatch(&books, &p).await.unwrap().not_before_ms;
+            assert_eq!(
+                step(&books, &stripe, &p, at).await,
+                Step::Retry(words.into())
+            );
+            assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
+            assert_lines_held(&books, &p).await;
+        }
+        at = dispatch(&books, &p).await.unwrap().not_before_ms;
+        let refused = step(&books, &stripe, &p, at).await;
+        assert_eq!(
+            refused,
+            Step::Settled(PayoutStatus::Failed),
+            "Stripe's word"
+        );
+        assert!(books.lines_of(&p).await.iter().all(Commission::is_open));
+        assert_eq!(stripe.transfers().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_paypal_resend_whose_credentials_are_refused_waits_and_finds_the_first_batch() {
+        let books = Books::new();
+        books
+            .method(Details::Paypal {
+                email: Some("partner@example.com".into()),
+                payer_id: None,
+            })
+            .await;
+        books.connect_paypal().await;
+        let p = books.payout(&[1000]).await;
+        let p = start(books.io(), &books.handle, p).await.unwrap();
+        let paypal = FakeStripe::start(|asked, before| match (asked.path.as_str(), before) {
+            ("/v1/oauth2/token", 1) => Answer::Json(401, json!({ "error": "invalid_client" })),
+            ("/v1/oauth2/token", _) => Answer::Json(200, json!({ "access_token": "T" })),
+            (_, 0) => Answer::Lost,
+            _ => Answer::Json(
+                400,
+                json!({ "name": "USER_BUSINESS_ERROR",
+                    "details": [{ "field": "SENDER_BATCH_ID", "issue": "Batch with given sender_batch_id already exists" }],
+                    "links": [{ "href": "https://api.paypal.com/v1/payments/payouts/BATCH1" }] }),
+            ),
+        })
+        .await;
+        let sender = Sender {
+            paypal_base: &paypal.base,
+            ..sender(&books, NOWHERE)
+        };
+        let mut at = now();
+        let step = |at| advance(sender, &books.handle, &p.payout_id, at);
+        assert!(matches!(step(at).await.unwrap(), Step::Retry(_)));
+        at = dispatch(&books, &p).await.unwrap().not_before_ms;
+        let Step::Retry(words) = step(at).await.unwrap() else {
+            panic!("not retried")
+        };
+        assert!(words.contains("refused the program's client ID"), "{words}");
+        assert!(words.contains("it is not failed"), "{words}");
+        assert_eq!(books.reread(&p).await.status, PayoutStatus::Sending);
+        at = dispatch(&books, &p).await.unwrap().not_before_ms;
+        assert_eq!(step(at).await.unwrap(), Step::Sent("BATCH1".into()));
+    }
+
+    #[tokio::test]
+    async fn a_first_attempt_with_its_provider_disconnected_fails_at_once_as_nothing_was_sent() {
+        let books = Books::new();
+        let p = handed_over(&books).await;
+        let removed = payout_providers::remove(books.store(), &books.handle, Provider::Stripe);
+        assert!(removed.await.unwrap());
+        let stripe = FakeStripe::start(transfers_made).await;
+        let failed = step(&books, &stripe, &p, now()).await;
+        assert_eq!(failed, Step::Settled(PayoutStatus::Failed));
+        let reason = books.reread(&p).await.reason;
+        assert_eq!(
+            reason.as_deref(),
+            Some("Stripe was disconnected before this payout was sent.")
+        );
+        assert!(books.lines_of(&p).await.iter().all(Commission::is_open));
+        assert!(stripe.asked().is_empty());
     }
 }

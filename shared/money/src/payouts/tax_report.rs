@@ -140,13 +140,15 @@ async fn paid_in(
 
 /// A payout counts on the 1099-NEC when it was paid in US dollars in the year (`prefix`,
 /// `YYYY-`) by bank or file: one paid through a payment settlement entity (Stripe, PayPal) is
-/// reported by that entity on a 1099-K, never on the program's 1099-NEC too.
+/// reported by that entity on a 1099-K, never on the program's 1099-NEC too. A test payout
+/// (test mode's lines, marked paid by hand) paid nobody: it is never reported.
 fn on_1099_nec(p: &Payout, prefix: &str) -> bool {
     let in_year = p
         .paid_at
         .as_ref()
         .is_some_and(|t| t.as_str().starts_with(prefix));
     p.status == PayoutStatus::Paid
+        && !p.test
         && in_year
         && p.currency.as_str() == "USD"
         && p.provider.is_none()
@@ -177,6 +179,44 @@ mod tests {
         p.provider = None;
         p.currency = crate::domain::Currency::parse("EUR").unwrap();
         assert!(!super::on_1099_nec(&p, "2026-"), "not in dollars");
+    }
+
+    #[tokio::test]
+    async fn a_paid_test_payout_in_dollars_is_never_reported() {
+        let books = crate::payouts::fixtures::Books::new();
+        let paid = |test: bool| {
+            let id = crate::domain::PayoutId::new();
+            let mut p = crate::payouts::fixtures::payout_of(id, &[90_000]);
+            p.currency = crate::domain::Currency::parse("USD").unwrap();
+            p.status = super::PayoutStatus::Paid;
+            p.paid_at = Some(crate::domain::time::Timestamp::from_millis(
+                1_770_000_000_000,
+            ));
+            p.reference = Some("wire-1".into());
+            p.test = test;
+            p
+        };
+        let (real, test) = (paid(false), paid(true));
+        assert!(super::on_1099_nec(&real, "2026-"));
+        assert!(
+            !super::on_1099_nec(&test, "2026-"),
+            "test money paid nobody"
+        );
+        for p in [&real, &test] {
+            let put = crate::platform::store::WriteOp::Put {
+                item: p.item(&books.handle).unwrap(),
+                cond: crate::platform::store::Cond::Absent,
+            };
+            books.store.write(put).await.unwrap();
+        }
+        let sums = super::paid_in(books.store(), &books.handle, 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            sums.get(&crate::payouts::fixtures::partner()),
+            Some(&(90_000, 1)),
+            "the real payout alone: {sums:?}"
+        );
     }
 
     #[test]
