@@ -418,7 +418,56 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
         assert_eq!(a["status"], 200, "{a}");
     }
 
-    // A forged delivery (headers PayPal never sent) is refused and changes nothing.
+    // Deliveries without PayPal's headers, or naming a certificate PayPal does not serve, are
+    // refused before PayPal is asked: the program's PayPal app spends no call on them.
+    let tokens = || async { server.counters().await["paypal"]["tokens_issued"].as_i64() };
+    let tokens_before = tokens().await;
+    let body = json!({"event_type": "PAYMENT.PAYOUTS-ITEM.FAILED",
+                      "resource": {"sender_batch_id": id, "transaction_status": "FAILED"}});
+    for (n, cert) in [
+        None,
+        Some("https://paypal.com.example.net/v1/notifications/certs/CERT"),
+        Some("http://api.paypal.com/v1/notifications/certs/CERT"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut request = app
+            .client
+            .post(app.url("/v2/public/integrations/paypal/acme"))
+            .json(&body);
+        if let Some(cert) = cert {
+            request = request
+                .header("paypal-transmission-id", format!("refused-{n}"))
+                .header("paypal-transmission-time", "2026-11-27T10:00:00Z")
+                .header("paypal-transmission-sig", "AAAA")
+                .header("paypal-cert-url", cert)
+                .header("paypal-auth-algo", "SHA256withRSA");
+        }
+        let refused = request.send().await.unwrap();
+        crate::helpers::assert_error(refused, 400, "invalid_signature").await;
+    }
+    // PayPal's verifications asked about a transmission id (its requests' log).
+    let verifications_of = |transmission: &'static str| {
+        let server = &server;
+        async move {
+            let requests = server.control("requests", None).await;
+            let all = requests.as_array().unwrap().iter();
+            all.filter(|r| {
+                r["route"] == "POST /v1/notifications/verify-webhook-signature"
+                    && r["body"]
+                        .as_str()
+                        .is_some_and(|b| b.contains(&format!("\"{transmission}\"")))
+            })
+            .count()
+        }
+    };
+    for n in ["refused-1", "refused-2"] {
+        assert_eq!(verifications_of(n).await, 0, "PayPal never asked about {n}");
+    }
+
+    // A forged delivery (headers PayPal never sent) is refused and changes nothing; PayPal
+    // is asked once, with the token the process keeps.
     let forged = app
         .client
         .post(app.url("/v2/public/integrations/paypal/acme"))
@@ -437,6 +486,12 @@ async fn paypal_s_verified_webhook_pays_once_and_a_forged_or_foreign_one_changes
         .unwrap();
     crate::helpers::assert_error(forged, 400, "invalid_signature").await;
     assert_eq!(payout(&app, &id).await["status"], "paid");
+    assert_eq!(verifications_of("not-sent-by-paypal").await, 1);
+    assert_eq!(
+        tokens().await,
+        tokens_before,
+        "with the token the process keeps"
+    );
     // A handle without PayPal connected answers exactly the same.
     let elsewhere = app
         .client

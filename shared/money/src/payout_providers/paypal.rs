@@ -64,6 +64,62 @@ pub struct ItemState {
 
 /// An access token (`POST /v1/oauth2/token`).
 pub async fn token(base: &str, id: &str, secret: &str) -> Result<String, CallError> {
+    Ok(fetch_token(base, id, secret).await?.0)
+}
+
+/// [`token`], kept by the process while PayPal says it is good (less a minute, at most an hour):
+/// what each webhook delivery's verification asks for, so a flood of deliveries (signed or not)
+/// costs the program's PayPal app one call each, not two.
+pub async fn cached_token(base: &str, id: &str, secret: &str) -> Result<String, CallError> {
+    let key = token_key(base, id, secret);
+    let now = std::time::Instant::now();
+    if let Some((token, until)) = tokens().lock().ok().and_then(|t| t.get(&key).cloned())
+        && until > now
+    {
+        return Ok(token);
+    }
+    let (token, life) = fetch_token(base, id, secret).await?;
+    if let Ok(mut kept) = tokens().lock() {
+        kept.retain(|_, (_, until)| *until > now);
+        kept.insert(key, (token.clone(), now + life));
+    }
+    Ok(token)
+}
+
+/// Drops a kept token PayPal no longer takes (its answer to a call made with it was 401).
+pub fn forget_token(base: &str, id: &str, secret: &str) {
+    if let Ok(mut kept) = tokens().lock() {
+        kept.remove(&token_key(base, id, secret));
+    }
+}
+
+type Kept = std::collections::HashMap<[u8; 32], (String, std::time::Instant)>;
+
+fn tokens() -> &'static std::sync::Mutex<Kept> {
+    static TOKENS: std::sync::OnceLock<std::sync::Mutex<Kept>> = std::sync::OnceLock::new();
+    TOKENS.get_or_init(Default::default)
+}
+
+/// A kept token's key: the app's credentials' digest (a new secret never reuses the old
+/// secret's token; the secret itself is not kept).
+fn token_key(base: &str, id: &str, secret: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::new()
+        .chain_update(base)
+        .chain_update([0])
+        .chain_update(id)
+        .chain_update([0])
+        .chain_update(secret)
+        .finalize()
+        .into()
+}
+
+/// A token and how long to keep it: PayPal's `expires_in` less a minute, at most an hour.
+async fn fetch_token(
+    base: &str,
+    id: &str,
+    secret: &str,
+) -> Result<(String, std::time::Duration), CallError> {
     let response = client()?
         .post(format!("{base}/v1/oauth2/token"))
         .basic_auth(id, Some(secret))
@@ -74,10 +130,13 @@ pub async fn token(base: &str, id: &str, secret: &str) -> Result<String, CallErr
         .map_err(|e| CallError::unreachable("PayPal", &e))?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
+    let life = body["expires_in"]
+        .as_u64()
+        .map_or(0, |s| s.saturating_sub(60).min(3_600));
     match status {
         200 => body["access_token"]
             .as_str()
-            .map(str::to_owned)
+            .map(|t| (t.to_owned(), std::time::Duration::from_secs(life)))
             .ok_or_else(|| CallError::Retry("PayPal's token answer had no token.".into())),
         400 | 401 => Err(CallError::Denied(
             "PayPal refused the program's client ID and secret: an admin connects PayPal again on the console's Payouts page (Payout providers).".into(),
@@ -198,6 +257,34 @@ pub struct Transmission<'a> {
     pub auth_algo: &'a str,
 }
 
+impl Transmission<'_> {
+    /// Whether the delivery carries PayPal's transmission headers as PayPal sends them: all
+    /// five, a SHA-256 signature algorithm, a time, and a certificate served by PayPal
+    /// (`*.paypal.com` over HTTPS, or the PayPal API this process calls, `base`). A delivery
+    /// without them is refused before PayPal is asked (each verification is a call on the
+    /// program's PayPal app).
+    pub fn looks_sent_by_paypal(&self, base: &str) -> bool {
+        let present = [self.id, self.time, self.sig, self.cert_url, self.auth_algo]
+            .iter()
+            .all(|h| !h.is_empty() && h.len() <= 4_096);
+        present
+            && self.auth_algo.starts_with("SHA256with")
+            && crate::domain::time::parse_rfc3339(self.time).is_some()
+            && served_by_paypal(self.cert_url, base)
+    }
+}
+
+fn served_by_paypal(cert_url: &str, base: &str) -> bool {
+    let (Ok(cert), Ok(base)) = (url::Url::parse(cert_url), url::Url::parse(base)) else {
+        return false;
+    };
+    let paypal = cert.scheme() == "https"
+        && cert
+            .host_str()
+            .is_some_and(|h| h == "paypal.com" || h.ends_with(".paypal.com"));
+    paypal || cert.origin() == base.origin()
+}
+
 /// Whether PayPal says it signed `event` for the webhook `webhook_id`
 /// (`POST /v1/notifications/verify-webhook-signature`, only `SUCCESS` accepted).
 pub async fn verify(
@@ -266,5 +353,57 @@ fn error_words(name: &str) -> String {
         "RECEIVER_ACCOUNT_LOCKED" => " (the partner's PayPal account is locked)".into(),
         "RECEIVER_COUNTRY_NOT_ALLOWED" => " (PayPal cannot pay a partner in this country)".into(),
         other => format!(" ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod transmission_tests {
+    use super::Transmission;
+
+    const BASE: &str = "https://api-m.paypal.com";
+
+    fn sent_with(cert_url: &str) -> Transmission<'_> {
+        Transmission {
+            id: "8e5e7f10-cc43-11f0-a0c8-4d7a4e1f9bd7",
+            time: "2026-11-27T10:00:00Z",
+            sig: "Zm9yZ2Vk",
+            cert_url,
+            auth_algo: "SHA256withRSA",
+        }
+    }
+
+    #[test]
+    fn a_delivery_looks_sent_by_paypal_only_with_its_headers_and_a_certificate_it_serves() {
+        for cert in [
+            "https://api.paypal.com/v1/notifications/certs/CERT-360caa42",
+            "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-360caa42",
+        ] {
+            assert!(sent_with(cert).looks_sent_by_paypal(BASE), "{cert}");
+        }
+        let local = "http://127.0.0.1:4010/_paypal/certs/CERT-1";
+        assert!(
+            sent_with(local).looks_sent_by_paypal("http://127.0.0.1:4010"),
+            "the PayPal this process calls serves its own certificates"
+        );
+        for cert in [
+            local,
+            "http://api.paypal.com/v1/notifications/certs/CERT",
+            "https://paypal.com.example.net/certs/CERT",
+            "https://evilpaypal.com/certs/CERT",
+            "not a url",
+            "",
+        ] {
+            assert!(!sent_with(cert).looks_sent_by_paypal(BASE), "{cert}");
+        }
+        let cert = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42";
+        let mut t = sent_with(cert);
+        t.auth_algo = "MD5withRSA";
+        assert!(!t.looks_sent_by_paypal(BASE));
+        let mut t = sent_with(cert);
+        t.time = "yesterday";
+        assert!(!t.looks_sent_by_paypal(BASE));
+        let mut t = sent_with(cert);
+        t.sig = "";
+        assert!(!t.looks_sent_by_paypal(BASE));
     }
 }

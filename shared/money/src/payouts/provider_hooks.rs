@@ -196,17 +196,26 @@ pub async fn paypal_event(
     else {
         return Err(HookError::Signature);
     };
-    let event: Value = serde_json::from_slice(delivery.body).map_err(|_| HookError::Signature)?;
     let base = sender.paypal_base;
+    let t = &delivery.transmission;
+    if !t.looks_sent_by_paypal(base) {
+        return Err(HookError::Signature);
+    }
+    let event: Value = serde_json::from_slice(delivery.body).map_err(|_| HookError::Signature)?;
     let unavailable = |e: payout_providers::CallError| HookError::Unavailable(e.to_string());
-    let token = paypal::token(base, &client_id, &client_secret)
+    let token = paypal::cached_token(base, &client_id, &client_secret)
         .await
         .map_err(unavailable)?;
-    let t = &delivery.transmission;
-    if !paypal::verify(base, &token, &webhook_id, t, &event)
-        .await
-        .map_err(unavailable)?
-    {
+    let verified = match paypal::verify(base, &token, &webhook_id, t, &event).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            if matches!(e, payout_providers::CallError::Denied(_)) {
+                paypal::forget_token(base, &client_id, &client_secret);
+            }
+            return Err(unavailable(e));
+        }
+    };
+    if !verified {
         return Err(HookError::Signature);
     }
     let kind = event["event_type"].as_str().unwrap_or_default();
