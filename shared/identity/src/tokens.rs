@@ -57,6 +57,13 @@ pub struct PatRecord {
 }
 
 impl PatRecord {
+    /// The person who minted the token from their session (`createdBy` is their user id),
+    /// on whose behalf it acts; a token minted with a JWT whose subject is no user's id
+    /// names none.
+    pub fn minted_by(&self) -> Option<crate::domain::UserId> {
+        crate::domain::UserId::parse(&self.created_by).ok()
+    }
+
     /// Unix seconds of the expiry. A stored expiry that is not a time fails the record's read
     /// (the token is refused: fail closed).
     fn expires_unix(&self) -> Option<i64> {
@@ -321,12 +328,14 @@ pub async fn authenticate(
     if record.expires_unix().is_some_and(|at| at <= now_unix()) {
         return Err(invalid());
     }
+    let minted_by = record.minted_by();
     Ok(Principal {
         subject: format!("pat:{}", record.token_id),
         // A PAT is judged by its scopes, not a role.
         role: Role::Viewer,
         handles: vec![record.handle],
         credential: Credential::Pat {
+            minted_by,
             token_id: record.token_id,
             scopes: record.scopes,
         },
@@ -390,6 +399,24 @@ mod tests {
         assert!(err("ci", vec![Scope::LinksRead], Some(0)).starts_with("expiresInDays:"));
         assert!(err("ci", vec![Scope::LinksRead], Some(3651)).starts_with("expiresInDays:"));
         assert!(PatSpec::new("ci".into(), vec![Scope::LinksRead], Some(3650)).is_ok());
+    }
+
+    #[test]
+    fn a_token_acts_for_the_person_who_minted_it_when_a_person_did() {
+        let user = crate::domain::UserId::new();
+        let mut r = PatRecord {
+            token_id: TokenId::new(),
+            handle: "acme".into(),
+            name: "ci".into(),
+            scopes: vec![Scope::CommissionsWrite],
+            created_by: user.to_string(),
+            created_at: crate::platform::time::timestamp(),
+            expires_at: None,
+        };
+        assert_eq!(r.minted_by(), Some(user));
+        // Minted with a machine's JWT: nobody in particular, as before.
+        r.created_by = "tester".into();
+        assert_eq!(r.minted_by(), None);
     }
 
     #[test]
