@@ -392,3 +392,130 @@ async fn a_token_a_member_minted_never_decides_the_money_of_the_partner_she_acts
     let paid = by_token(&app, &other, &routes[12]).await;
     assert!(paid.status().is_success(), "{}", paid.status());
 }
+
+/// The partner a campaign names, as an operator reads it.
+async fn partner_of(app: &TestApp, campaign: &str) -> Value {
+    let op = app.as_role("acme", Role::Operator);
+    let read = json_of(op.get(&format!("/campaigns/{campaign}")).await, 200).await;
+    read["partnerId"].clone()
+}
+
+/// A campaign's partner decides whose commissions its sales earn: naming it, on a new campaign
+/// or an existing one, takes an operator (a token: `commissions.write`); a creator still
+/// makes campaigns of no partner and pauses any.
+#[tokio::test]
+async fn only_an_operator_names_the_partner_of_a_campaign() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let creator = app.as_role("acme", Role::Creator);
+    let to_one = json!({"partnerId": "pub-one"});
+    assert_error(
+        creator.patch_campaign("beta", &to_one).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    let both = json!({"status": "PAUSED", "partnerId": "pub-one"});
+    assert_error(
+        creator.patch_campaign("beta", &both).await,
+        403,
+        "insufficient_role",
+    )
+    .await;
+    let pat = crate::tokens::create_pat(&app, "acme", &["campaigns.write"]).await;
+    let script = app.with_token("acme", &pat);
+    assert_error(
+        script.patch_campaign("beta", &to_one).await,
+        403,
+        "insufficient_scope",
+    )
+    .await;
+    assert_eq!(partner_of(&app, "beta").await, "pub-two");
+    let campaign = |partner: Option<&str>| {
+        let mut body = json!({"campaignId": "gamma", "goalType": "PURCHASE",
+            "primaryLink": {"slug": "gamma", "destinationUrl": "https://shop.example.com/g"}});
+        if let Some(p) = partner {
+            body["partnerId"] = json!(p);
+        }
+        body
+    };
+    let named = creator.create_campaign(&campaign(Some("pub-one"))).await;
+    assert_error(named, 403, "insufficient_role").await;
+
+    // What a creator did before: a campaign of no partner, a status.
+    json_of(creator.create_campaign(&campaign(None)).await, 201).await;
+    let paused = json!({"status": "PAUSED"});
+    json_of(creator.patch_campaign("beta", &paused).await, 200).await;
+    let op = app.as_role("acme", Role::Operator);
+    let moved = json_of(op.patch_campaign("gamma", &to_one).await, 200).await;
+    assert_eq!(moved["partnerId"], "pub-one", "{moved}");
+}
+
+/// The member who acts for `pub-two` never moves a campaign to or from it, makes a campaign of
+/// it, binds a buyer to it by hand or makes or rotates its coupon codes: the rule's `403`,
+/// nothing changed; she still moves campaigns between other partners, and another operator
+/// moves hers.
+#[tokio::test]
+async fn a_member_never_points_a_campaign_code_or_buyer_at_the_partner_she_acts_for() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let mia = mia(&app).await;
+    let patch = |campaign: &str, partner: &str| {
+        let path = format!("/v2/handles/acme/campaigns/{campaign}");
+        (path, json!({"partnerId": partner}))
+    };
+    for (path, body) in [patch("alpha", "pub-two"), patch("beta", "pub-one")] {
+        let refused = mia.send(Method::PATCH, &path, Some(&body)).await;
+        let message = assert_error(refused, 403, "forbidden").await;
+        assert!(message.contains("partner pub-two"), "{path}: {message}");
+    }
+    assert_eq!(partner_of(&app, "alpha").await, "pub-one");
+    assert_eq!(partner_of(&app, "beta").await, "pub-two");
+    let gamma = json!({"campaignId": "gamma", "goalType": "PURCHASE", "partnerId": "pub-two",
+        "primaryLink": {"slug": "gamma", "destinationUrl": "https://shop.example.com/g"}});
+    let code = json!({"code": "MIA10", "campaignId": "beta"});
+    let rotate = json!({"newCode": "SAVE30"});
+    let bind = json!({"customerId": "c9", "partnerId": "pub-two", "campaignId": "beta"});
+    for (path, body) in [
+        ("/v2/handles/acme/campaigns", &gamma),
+        ("/v2/handles/acme/partners/pub-two/coupon-codes", &code),
+        (
+            "/v2/handles/acme/partners/pub-two/coupon-codes/SAVE20/rotate",
+            &rotate,
+        ),
+        ("/v2/handles/acme/customers", &bind),
+    ] {
+        let message = assert_error(mia.post(path, body).await, 403, "forbidden").await;
+        assert!(message.contains("partner pub-two"), "{path}: {message}");
+    }
+    let op = app.as_role("acme", Role::Operator);
+    assert_eq!(
+        op.get("/campaigns/gamma").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        op.get("/customers/c9").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let codes = json_of(op.get("/partners/pub-two/coupon-codes").await, 200).await;
+    let codes: Vec<&Value> = codes["items"].as_array().unwrap().iter().collect();
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0]["code"], "SAVE20");
+
+    // Between other partners she moves campaigns; another operator moves hers.
+    json_of(
+        op.create_partner(&json!({"partnerId": "pub-three", "name": "Three"}))
+            .await,
+        201,
+    )
+    .await;
+    let (path, body) = patch("alpha", "pub-three");
+    json_of(mia.send(Method::PATCH, &path, Some(&body)).await, 200).await;
+    json_of(
+        op.patch_campaign("beta", &json!({"partnerId": "pub-one"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(partner_of(&app, "beta").await, "pub-one");
+}
