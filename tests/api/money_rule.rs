@@ -195,7 +195,7 @@ async fn a_decision_that_races_the_person_joining_the_partner_is_refused() {
 }
 
 /// A personal access token minted from `who`'s session, with the scopes that move money.
-async fn money_token(who: &Browser<'_>) -> String {
+pub(crate) async fn money_token(who: &Browser<'_>) -> String {
     let scopes = ["commissions.read", "commissions.write", "payouts.write"];
     let body = json!({"name": "books script", "scopes": scopes});
     let minted = json_of(who.post("/v2/handles/acme/tokens", &body).await, 201).await;
@@ -204,7 +204,7 @@ async fn money_token(who: &Browser<'_>) -> String {
 
 /// `token`'s request on acme's `path` (after `/v2/handles/acme`), with `key` as its
 /// `idempotency-key` when given.
-async fn by_token(
+pub(crate) async fn by_token(
     app: &TestApp,
     token: &str,
     (method, path, body, key): &Case,
@@ -222,7 +222,7 @@ async fn by_token(
 }
 
 /// A money route as a script calls it: method, path, body, idempotency key.
-type Case = (Method, String, Value, Option<&'static str>);
+pub(crate) type Case = (Method, String, Value, Option<&'static str>);
 
 /// `pub-two`'s money a script could move: its open claim, its sale, a line waiting for review,
 /// a pending payout; and a payout batch (of `pub-one`'s payout: a batch covers every partner).

@@ -281,6 +281,19 @@ pub async fn list(
     Ok((records, page.next))
 }
 
+/// The person who minted `handle`'s token `token_id` ([`PatRecord::minted_by`]); `None` when
+/// a machine's JWT minted it, or it is revoked or expired. Round trips: ONE read.
+pub async fn minted_by(
+    store: &dyn Store,
+    handle: &Handle,
+    token_id: &TokenId,
+) -> Result<Option<crate::domain::UserId>, StoreError> {
+    let sk = keys::pat_index_sk(token_id.as_str());
+    let item = store.get(&keys::handle_pk(handle), &sk).await?;
+    let record = item.map(|i| i.parse::<PatIndexEntry>()).transpose()?;
+    Ok(record.and_then(|e| e.record.minted_by()))
+}
+
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
 #[tracing::instrument(skip_all, fields(handle = %handle, token = %token_id))]
 pub async fn revoke(

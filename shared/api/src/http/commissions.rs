@@ -273,8 +273,10 @@ async fn update_partner(
         caller.refuse_own(Some(&id))?;
     }
     let fields = body.fields(&state)?;
+    let base = crate::mail::unsubscribe::public_base(&state.config);
+    let io = state.io();
     Ok(axum::Json(
-        partners::update(state.store.as_ref(), &caller.handle, &id, fields).await?,
+        crate::mail::address_change::update(io, &caller.handle, &id, fields, &base).await?,
     ))
 }
 
