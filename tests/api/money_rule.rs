@@ -519,3 +519,27 @@ async fn a_member_never_points_a_campaign_code_or_buyer_at_the_partner_she_acts_
     .await;
     assert_eq!(partner_of(&app, "beta").await, "pub-one");
 }
+
+/// The exchange rates price every partner's commissions in another currency, hers among them:
+/// the member who acts for `pub-two` never sets them (the rule's `403`, the rates unchanged),
+/// through her session or a token she minted; another operator does.
+#[tokio::test]
+async fn a_member_who_acts_for_a_partner_never_sets_the_exchange_rates() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let mia = mia(&app).await;
+    let token = money_token(&mia).await;
+    let as_of = tenx_shared::domain::time::unix_to_rfc3339(now() - 3600);
+    let rates = json!({"base": "EUR", "rates": {"USD": "9.99"}, "asOf": as_of});
+    let refused = mia.post("/v2/handles/acme/fx-rates", &rates).await;
+    let message = assert_error(refused, 403, "forbidden").await;
+    assert!(message.contains("partner pub-two"), "{message}");
+    let case = (Method::POST, "/fx-rates".to_owned(), rates.clone(), None);
+    assert_error(by_token(&app, &token, &case).await, 403, "forbidden").await;
+    let op = app.as_role("acme", Role::Operator);
+    let none = op.get("/fx-rates").await;
+    assert_eq!(none.status(), StatusCode::NOT_FOUND, "no rates were set");
+
+    let set = json_of(op.post_fx_rates(&rates).await, 201).await;
+    assert_eq!(set["rates"]["USD"], "9.99", "{set}");
+}
