@@ -131,9 +131,14 @@ pub(crate) fn now() -> i64 {
 }
 
 pub(crate) fn token_with_exp(handles: &[&str], role: Role, exp: i64) -> String {
+    token_of_subject("tester", handles, role, exp)
+}
+
+/// A JWT whose subject is `sub` (another machine, or a person's `usr_…`).
+pub(crate) fn token_of_subject(sub: &str, handles: &[&str], role: Role, exp: i64) -> String {
     let v = JwtVerifier::new(Some(JWT_SECRET.as_bytes().to_vec()), None, None, None).unwrap();
     let claims = Claims {
-        sub: "tester".into(),
+        sub: sub.into(),
         handles: handles
             .iter()
             .map(std::string::ToString::to_string)

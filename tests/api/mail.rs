@@ -976,12 +976,24 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     app.deliver_mail().await;
     app.deliver_mail().await;
     let sent = app.sent_mail();
-    assert_eq!(sent.len(), 1, "once: {sent:?}");
-    let mail = &sent[0];
+    // Each change once, to the address Ria had: her details', and her address's own.
+    let mut told: Vec<(&str, &str)> = sent
+        .iter()
+        .map(|m| (m.kind.as_str(), m.to.as_str()))
+        .collect();
+    told.sort_unstable();
     assert_eq!(
-        (mail.kind.as_str(), mail.to.as_str()),
-        ("payout_method_changed", "ria@example.org")
+        told,
+        [
+            ("partner_email_changed", "ria@example.org"),
+            ("payout_method_changed", "ria@example.org")
+        ],
+        "once each: {sent:?}"
     );
+    let mail = sent
+        .iter()
+        .find(|m| m.kind == "payout_method_changed")
+        .unwrap();
     assert_eq!(mail.subject, "Your payout method with acme was changed");
     assert!(
         mail.text.contains("to a SEPA bank account"),
@@ -1049,7 +1061,8 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     assert_eq!(actions, ["disputed", "changed"], "audited once");
 
     // Confirmed or not, the batch leaves Ria out, in words.
-    assert_eq!(operator.confirm_payout_method("ria").await.status(), 200);
+    let bea = crate::payout_batches::second_manager(&app);
+    assert_eq!(bea.confirm_payout_method("ria").await.status(), 200);
     let sol = json!({"partnerId": "sol", "name": "Sol"});
     assert_eq!(operator.create_partner(&sol).await.status(), 201);
     let sol_method = operator
@@ -1091,7 +1104,7 @@ async fn a_payout_change_mails_the_old_address_and_this_was_not_me_freezes_payou
     let batch: serde_json::Value = batch.json().await.unwrap();
     assert_eq!(ids(&batch), [payout], "{batch}");
     app.deliver_mail().await;
-    assert_eq!(app.sent_mail().len(), 1, "still one mail");
+    assert_eq!(app.sent_mail().len(), 2, "still one mail of each change");
 }
 
 /// moto's dump of every backend (`/moto-api/data.json`). It serializes all of moto's state at
@@ -1115,4 +1128,38 @@ async fn moto_data(client: &reqwest::Client, endpoint: &str) -> serde_json::Valu
         }
     })
     .await
+}
+
+/// `partner_email_changed`: a manager's change of a partner's address mails the address it
+/// had, in words, with the partner's portal; the new address is not told of it, and a change
+/// of the name alone mails nothing.
+#[tokio::test]
+async fn a_managers_change_of_a_partners_address_is_mailed_to_the_address_it_had() {
+    use tenx_shared::http::auth::Role;
+    let (app, _switch) = spawn_with_failing_queue().await;
+    let operator = app.as_role("acme", Role::Operator);
+    let body = json!({"partnerId": "ria", "name": "Ria", "email": "ria@example.org"});
+    assert_eq!(operator.create_partner(&body).await.status(), 201);
+    let renamed = json!({"name": "Ria R."});
+    assert_eq!(operator.update_partner("ria", &renamed).await.status(), 200);
+    app.deliver_mail().await;
+    assert!(app.sent_mail().is_empty(), "a new name tells nobody");
+
+    let moved = json!({"email": "mallory@example.org"});
+    assert_eq!(operator.update_partner("ria", &moved).await.status(), 200);
+    app.deliver_mail().await;
+    let sent = app.sent_mail();
+    assert_eq!(sent.len(), 1, "once: {sent:?}");
+    let mail = &sent[0];
+    assert_eq!(
+        (mail.kind.as_str(), mail.to.as_str()),
+        ("partner_email_changed", "ria@example.org")
+    );
+    assert_eq!(
+        mail.subject,
+        "The email address of your partner account with acme was changed"
+    );
+    assert!(mail.text.contains("Hello Ria R.,"), "{}", mail.text);
+    assert!(mail.text.contains("before the change"), "{}", mail.text);
+    assert!(mail.text.contains("/portal/acme"), "{}", mail.text);
 }

@@ -23,6 +23,13 @@ pub(crate) fn op(app: &TestApp) -> As<'_> {
     app.as_role("acme", Role::Operator)
 }
 
+/// Another operator of acme than [`op`] (a JWT of another subject): who confirms the changes
+/// of payout details [`op`] makes, since whoever made a change never confirms it.
+pub(crate) fn second_manager(app: &TestApp) -> As<'_> {
+    let token = token_of_subject("bea", &["acme"], Role::Operator, now() + 3600);
+    app.with_token("acme", &token)
+}
+
 pub(crate) fn sepa(name: &str, iban: &str) -> Value {
     json!({"type": "sepa", "accountName": name, "iban": iban})
 }
@@ -648,4 +655,68 @@ async fn a_batch_mark_paid_cut_halfway_is_finished_by_its_repeat() {
         .settle_batch(bid, "mark-paid", &json!({"reference": "PP-2"}))
         .await;
     assert!(error_message(other, 409).await.starts_with("reference:"));
+}
+
+/// PayPal at `email`.
+fn paypal(email: &str) -> Value {
+    json!({"type": "paypal", "email": email})
+}
+
+/// Whoever changes a partner's payout details never confirms the change: Ana, an operator,
+/// sends pub-one's payouts to another PayPal account from her session and is refused
+/// confirming it there and through a token she minted, in words; a batch leaves the payout
+/// out as unconfirmed; another manager confirms, and it goes in.
+#[tokio::test]
+async fn whoever_changes_a_partners_payout_details_never_confirms_the_change() {
+    use crate::money_rule::{by_token, money_token};
+    use crate::partner_users::Browser;
+    use reqwest::Method;
+    let app = spawn_app().await;
+    partners(&app, &["pub-one", "pub-two"]).await;
+    let op = op(&app);
+    for p in ["pub-one", "pub-two"] {
+        let first = paypal(&format!("{p}@example.org"));
+        json_of(op.put_payout_method(p, &first).await, 201).await;
+    }
+    crate::people::member(&app, "ana@acme.example", Role::Operator).await;
+    let (cookie, csrf) = crate::people::sign_in(&app, "ana@acme.example").await;
+    let ana = Browser {
+        app: &app,
+        cookie,
+        csrf,
+        act_as: None,
+    };
+    let path = "/v2/handles/acme/partners/pub-one/payout-method";
+    let moved = paypal("mallory@example.org");
+    let changed = json_of(ana.send(Method::PUT, path, Some(&moved)).await, 200).await;
+    assert_eq!(changed["pendingConfirmation"], true, "{changed}");
+    let token = money_token(&ana).await;
+
+    let refused = ana.post(&format!("{path}/confirm"), &json!({})).await;
+    let message = assert_error(refused, 403, "forbidden").await;
+    assert!(message.contains("another manager confirms"), "{message}");
+    let confirm = "/partners/pub-one/payout-method/confirm".to_owned();
+    let through_token = by_token(&app, &token, &(Method::POST, confirm, json!({}), None)).await;
+    assert_error(through_token, 403, "forbidden").await;
+
+    seed_amounts(&app, "pub-one", "EUR", &[1000]).await;
+    seed_amounts(&app, "pub-two", "EUR", &[2000]).await;
+    let payouts = run(&app, "run-1").await;
+    let (one, two) = (
+        payouts[&("pub-one".into(), "EUR".into())].clone(),
+        payouts[&("pub-two".into(), "EUR".into())].clone(),
+    );
+    let method = json!({"method": "paypal"});
+    let batch = json_of(op.create_batch("b-1", &method).await, 201).await;
+    assert_eq!(ids(&batch), std::slice::from_ref(&two));
+    assert_eq!(batch["excluded"][0]["payoutId"], json!(one), "{batch}");
+    assert_eq!(batch["excluded"][0]["reason"], "payout_method_unconfirmed");
+    let still = json_of(op.payout_method("pub-one").await, 200).await;
+    assert_eq!(still["pendingConfirmation"], true, "{still}");
+
+    // Another manager confirms: it goes in.
+    let confirmed = json_of(op.confirm_payout_method("pub-one").await, 200).await;
+    assert_eq!(confirmed["pendingConfirmation"], false, "{confirmed}");
+    let batch = json_of(op.create_batch("b-2", &method).await, 201).await;
+    assert_eq!(ids(&batch), [one]);
 }

@@ -11,7 +11,9 @@ use tenx_shared::payout_methods::Details;
 use tenx_shared::payout_methods::settings::Debtor;
 
 use crate::helpers::*;
-use crate::payout_batches::{DE_IBAN, error_message, ids, op, run, sepa, validate_against_xsd};
+use crate::payout_batches::{
+    DE_IBAN, error_message, ids, op, run, second_manager, sepa, validate_against_xsd,
+};
 use crate::scenario::{partners, seed_amounts};
 
 const SA_IBAN: &str = "SA03 8000 0000 6080 1016 7519";
@@ -348,7 +350,11 @@ async fn methods_stored_before_the_rules_are_left_out_as_payout_method_invalid_u
         200,
     )
     .await;
-    let fixed = json_of(op.confirm_payout_method("pub-sa").await, 200).await;
+    let fixed = json_of(
+        second_manager(&app).confirm_payout_method("pub-sa").await,
+        200,
+    )
+    .await;
     assert!(fixed.get("problem").is_none(), "{fixed}");
     let batch = json_of(op.create_batch("b-3", &named).await, 201).await;
     assert_eq!(ids(&batch), [pay("pub-sa")]);
@@ -396,7 +402,8 @@ async fn a_file_is_refused_for_details_or_a_debtor_the_rules_refuse() {
         200,
     )
     .await;
-    json_of(op.confirm_payout_method("pub-letters").await, 200).await;
+    let bea = second_manager(&app);
+    json_of(bea.confirm_payout_method("pub-letters").await, 200).await;
     let state = app.state();
     let old = Debtor {
         name: "ACME".into(),

@@ -120,8 +120,9 @@ fn assert_mail_in_words(sent: &[SentMail]) {
 }
 
 /// The kinds a partner (or an applicant) reads: never a word of its risk.
-const PARTNER_KINDS: [&str; 10] = [
+const PARTNER_KINDS: [&str; 11] = [
     "partner_approved",
+    "partner_email_changed",
     "application_rejected",
     "commission_digest",
     "payout_sent",

@@ -57,6 +57,13 @@ pub struct PatRecord {
 }
 
 impl PatRecord {
+    /// The person who minted the token from their session (`createdBy` is their user id),
+    /// on whose behalf it acts; a token minted with a JWT whose subject is no user's id
+    /// names none.
+    pub fn minted_by(&self) -> Option<crate::domain::UserId> {
+        crate::domain::UserId::parse(&self.created_by).ok()
+    }
+
     /// Unix seconds of the expiry. A stored expiry that is not a time fails the record's read
     /// (the token is refused: fail closed).
     fn expires_unix(&self) -> Option<i64> {
@@ -274,6 +281,19 @@ pub async fn list(
     Ok((records, page.next))
 }
 
+/// The person who minted `handle`'s token `token_id` ([`PatRecord::minted_by`]); `None` when
+/// a machine's JWT minted it, or it is revoked or expired. Round trips: ONE read.
+pub async fn minted_by(
+    store: &dyn Store,
+    handle: &Handle,
+    token_id: &TokenId,
+) -> Result<Option<crate::domain::UserId>, StoreError> {
+    let sk = keys::pat_index_sk(token_id.as_str());
+    let item = store.get(&keys::handle_pk(handle), &sk).await?;
+    let record = item.map(|i| i.parse::<PatIndexEntry>()).transpose()?;
+    Ok(record.and_then(|e| e.record.minted_by()))
+}
+
 /// Revokes a token of `handle` at once; `404 not_found` when it does not exist (any more).
 #[tracing::instrument(skip_all, fields(handle = %handle, token = %token_id))]
 pub async fn revoke(
@@ -321,12 +341,14 @@ pub async fn authenticate(
     if record.expires_unix().is_some_and(|at| at <= now_unix()) {
         return Err(invalid());
     }
+    let minted_by = record.minted_by();
     Ok(Principal {
         subject: format!("pat:{}", record.token_id),
         // A PAT is judged by its scopes, not a role.
         role: Role::Viewer,
         handles: vec![record.handle],
         credential: Credential::Pat {
+            minted_by,
             token_id: record.token_id,
             scopes: record.scopes,
         },
@@ -390,6 +412,24 @@ mod tests {
         assert!(err("ci", vec![Scope::LinksRead], Some(0)).starts_with("expiresInDays:"));
         assert!(err("ci", vec![Scope::LinksRead], Some(3651)).starts_with("expiresInDays:"));
         assert!(PatSpec::new("ci".into(), vec![Scope::LinksRead], Some(3650)).is_ok());
+    }
+
+    #[test]
+    fn a_token_acts_for_the_person_who_minted_it_when_a_person_did() {
+        let user = crate::domain::UserId::new();
+        let mut r = PatRecord {
+            token_id: TokenId::new(),
+            handle: "acme".into(),
+            name: "ci".into(),
+            scopes: vec![Scope::CommissionsWrite],
+            created_by: user.to_string(),
+            created_at: crate::platform::time::timestamp(),
+            expires_at: None,
+        };
+        assert_eq!(r.minted_by(), Some(user));
+        // Minted with a machine's JWT: nobody in particular, as before.
+        r.created_by = "tester".into();
+        assert_eq!(r.minted_by(), None);
     }
 
     #[test]

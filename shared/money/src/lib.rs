@@ -14,7 +14,7 @@ pub mod test_books;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_attribution::{conversions, customers};
-use tenx_identity::{mail, partners, people};
+use tenx_identity::{mail, partners, people, tokens};
 use tenx_kernel::{domain, kernel, platform};
 use tenx_programs::{fx, plans, programs, test_mode};
 use tenx_tracking::{analytics, campaigns};

@@ -273,8 +273,10 @@ async fn update_partner(
         caller.refuse_own(Some(&id))?;
     }
     let fields = body.fields(&state)?;
+    let base = crate::mail::unsubscribe::public_base(&state.config);
+    let io = state.io();
     Ok(axum::Json(
-        partners::update(state.store.as_ref(), &caller.handle, &id, fields).await?,
+        crate::mail::address_change::update(io, &caller.handle, &id, fields, &base).await?,
     ))
 }
 
@@ -503,6 +505,9 @@ async fn post_rates(
     Json(spec): Json<fx::SnapshotSpec>,
 ) -> ApiResult<Response> {
     let valid = spec.validate()?;
+    // The rates price every partner's commissions in other currencies, a person's own
+    // partner's among them: never set by a person who acts for a partner of the handle.
+    caller.refuse_own(None)?;
     let by = &caller.principal.subject;
     let snapshot = fx::post(state.store.as_ref(), &caller.handle, valid, by)
         .await?

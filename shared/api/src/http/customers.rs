@@ -115,6 +115,8 @@ async fn rotate_coupon(
     let new = CouponCode::parse(new)
         .map_err(|e| ApiError::invalid_request(format!("newCode: {}", e.message)))?;
     let grace = body.grace_days.unwrap_or(DEFAULT_GRACE_DAYS);
+    // A new code attributes sales to the partner: never made by a person it acts for.
+    caller.refuse_own(Some(&partner))?;
     let store = state.store.as_ref();
     let rotated = coupons::rotate(store, &caller.handle, &partner, (&code, new), grace).await?;
     Ok((StatusCode::CREATED, axum::Json(rotated)))
@@ -162,6 +164,8 @@ async fn create_coupon(
     let campaign = body
         .campaign_id
         .ok_or_else(|| ApiError::invalid_request("campaignId: is required."))?;
+    // A code attributes sales to the partner: never made by a person who acts for it.
+    caller.refuse_own(Some(&partner))?;
     let coupon = coupons::create(
         state.store.as_ref(),
         &caller.handle,
@@ -336,10 +340,14 @@ async fn create(
             bind::BindBy::Ctx(Box::new(claims))
         }
         (None, Some(code), None, None) => bind::BindBy::Coupon(CouponCode::parse(code)?),
-        (None, None, Some(p), Some(c)) => bind::BindBy::Hand {
-            partner: p.clone(),
-            campaign: c.clone(),
-        },
+        (None, None, Some(p), Some(c)) => {
+            // A buyer bound by hand earns the partner every later sale's commission.
+            caller.refuse_own(Some(p))?;
+            bind::BindBy::Hand {
+                partner: p.clone(),
+                campaign: c.clone(),
+            }
+        }
         _ => {
             return Err(ApiError::invalid_request(
                 "give exactly one of ctx, couponCode, or partnerId with campaignId.",

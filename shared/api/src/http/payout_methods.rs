@@ -97,8 +97,12 @@ async fn confirm_method(
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
     caller.refuse_own(Some(&id))?;
-    let by = &caller.principal.subject;
-    let record = confirm::confirm(state.store.as_ref(), &caller.handle, &id, by).await?;
+    let person = caller.principal.person();
+    let by = confirm::Confirmer {
+        by: &caller.principal.subject,
+        person: person.as_ref(),
+    };
+    let record = confirm::confirm(state.store.as_ref(), &caller.handle, &id, &by).await?;
     Ok(axum::Json(record.view(crate::platform::time::now_millis())))
 }
 
@@ -204,6 +208,7 @@ impl From<MethodError> for ApiError {
             | MethodError::NothingToConfirm(_)
             | MethodError::NotFrozen(_) => ApiError::invalid_state(message),
             MethodError::Busy => ApiError::conflict(message),
+            MethodError::OwnChange(_) => ApiError::forbidden(message),
             MethodError::Sealed(_) => ApiError::internal_error(&e),
             MethodError::Unconfigured(e) => e.into(),
             MethodError::Store(e) => e.into(),

@@ -16,6 +16,7 @@
 //! write (the pending entry confirmed); a send is ONE read and TWO writes (the claim, the outcome)
 //! plus the suppression and preference reads and the limits' counter writes.
 
+pub mod address_change;
 pub mod attach;
 pub mod branding;
 pub mod census;

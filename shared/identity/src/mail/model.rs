@@ -33,10 +33,12 @@ pub enum MailKind {
     PayoutReturned,
     /// An application the program turned down, with the reason its manager typed.
     ApplicationRejected,
+    /// A manager changed the partner's email address: to the address it had.
+    PartnerEmailChanged,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 17] = [
+    pub const ALL: [MailKind; 18] = [
         MailKind::SignIn,
         MailKind::Invitation,
         MailKind::PartnerApproved,
@@ -54,6 +56,7 @@ impl MailKind {
         MailKind::TaxProfileNeedsFix,
         MailKind::PayoutReturned,
         MailKind::ApplicationRejected,
+        MailKind::PartnerEmailChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl MailKind {
             MailKind::TaxProfileNeedsFix => "tax_profile_needs_fix",
             MailKind::PayoutReturned => "payout_returned",
             MailKind::ApplicationRejected => "application_rejected",
+            MailKind::PartnerEmailChanged => "partner_email_changed",
         }
     }
 

@@ -55,6 +55,10 @@ fn sample(kind: MailKind, base: &str, h: &Handle) -> Value {
             "reason": "PayPal could not pay it (the partner's PayPal account is locked).",
             "portalUrl": format!("{base}/portal/{h}"),
         }),
+        MailKind::PartnerEmailChanged => json!({
+            "partnerName": "Ana Lima", "changedAt": "2026-11-26T11:30:00Z",
+            "portalUrl": format!("{base}/portal/{h}"),
+        }),
         MailKind::PayoutMethodChanged => json!({
             "partnerId": p, "partnerName": "Ana Lima", "changedAt": "2026-11-26T11:30:00Z",
             "method": "a SEPA transfer",

@@ -57,6 +57,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "tax_profile_needs_fix.txt",
         "payout_returned.txt",
         "application_rejected.txt",
+        "partner_email_changed.txt",
     );
     for (name, source) in sources {
         env.add_template(name, source)

@@ -209,7 +209,8 @@ pub async fn create(
         cond: Cond::Absent,
     };
     let postback = crate::partners::postback_sync::sync_op(store, handle, partner.wanted()).await?;
-    match commit(store, handle, op, postback, ("partner.created", &partner)).await {
+    let audit = ("partner.created", &partner);
+    match commit(store, handle, op, postback, audit, Vec::new()).await {
         Ok(()) => Ok(partner),
         Err(Conflict::Partner) => Err(PartnerError::AlreadyExists(id)),
         Err(Conflict::Postback) => Err(PartnerError::Busy),
@@ -223,14 +224,15 @@ enum Conflict {
     Store(StoreError),
 }
 
-/// The partner's write, with its postback's when there is one and its audit entry (`audit`:
-/// the action, and the partner named), in ONE transaction.
+/// The partner's write, with its postback's when there is one, its audit entry (`audit`: the
+/// action, and the partner named) and the writes staged `beside` it, in ONE transaction.
 async fn commit(
     store: &dyn Store,
     handle: &Handle,
     partner: WriteOp,
     postback: Option<WriteOp>,
     audit: (&str, &Partner),
+    beside: Vec<WriteOp>,
 ) -> Result<(), Conflict> {
     let (action, named) = audit;
     let target = format!("{} ({})", named.partner_id, named.name);
@@ -238,6 +240,7 @@ async fn commit(
     let mut ops = vec![partner];
     ops.extend(postback);
     ops.push(entry);
+    ops.extend(beside);
     match store.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TxConflict { index: 0, .. }) => Err(Conflict::Partner),
@@ -269,14 +272,18 @@ pub async fn list(
     store.query(q).await?.parsed()
 }
 
-/// Applies `fields` with a version-checked write, retried on a concurrent change.
+/// Applies `fields` with a version-checked write, retried on a concurrent change; `beside`
+/// gives, from the partner before and after the change, writes to commit in the same
+/// transaction (a mail that tells of it: `mail::address_change`) and what the caller keeps of
+/// them, answered with the partner.
 #[tracing::instrument(skip_all, fields(handle = %handle))]
-pub async fn update(
+pub async fn update<T>(
     store: &dyn Store,
     handle: &Handle,
     id: &PartnerId,
     fields: PartnerFields,
-) -> Result<Partner, PartnerError> {
+    beside: impl Fn(&Partner, &Partner) -> (Vec<WriteOp>, T),
+) -> Result<(Partner, T), PartnerError> {
     for _ in 0..8 {
         let current = get(store, handle, id)
             .await?
@@ -305,8 +312,9 @@ pub async fn update(
         };
         let postback =
             crate::partners::postback_sync::sync_op(store, handle, next.wanted()).await?;
-        match commit(store, handle, op, postback, ("partner.updated", &next)).await {
-            Ok(()) => return Ok(next),
+        let (ops, kept) = beside(&current, &next);
+        match commit(store, handle, op, postback, ("partner.updated", &next), ops).await {
+            Ok(()) => return Ok((next, kept)),
             Err(Conflict::Partner | Conflict::Postback) => continue,
             Err(Conflict::Store(e)) => return Err(e.into()),
         }

@@ -8,8 +8,9 @@
 use crate::domain::{Handle, PartnerId, UserId};
 use crate::platform::store::{Cond, Store, StoreError, WriteOp, keys};
 
-/// Who decides about a partner's money: the signed-in person (none for a token, a JWT or the
-/// program's own rules) and the partner they act for on this handle, as read for the request.
+/// Who decides about a partner's money: the person (signed in, or who minted the token or is
+/// named by the JWT; none for a machine's JWT or the program's own rules) and the partner they
+/// act for on this handle, as read for the request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Decider {
     pub user: Option<UserId>,
@@ -28,7 +29,7 @@ pub struct OwnPartner {
 }
 
 impl Decider {
-    /// Nobody in particular: the program's own rules (the sweeper), a token or a JWT.
+    /// Nobody in particular: the program's own rules (the sweeper).
     pub fn system() -> Self {
         Self::default()
     }

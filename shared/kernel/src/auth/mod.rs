@@ -79,10 +79,12 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
     Jwt,
-    /// A personal access token, bound to one handle and a set of scopes.
+    /// A personal access token, bound to one handle and a set of scopes; `minted_by` is the
+    /// person who minted it from their session (`None`: a JWT's, which names no person).
     Pat {
         token_id: crate::domain::TokenId,
         scopes: Vec<Scope>,
+        minted_by: Option<crate::domain::UserId>,
     },
     /// A person's session (the `tenx_session` cookie, issue 60): judged like a JWT, with the
     /// role of their membership of the handle asked for.
@@ -119,6 +121,19 @@ pub struct Principal {
 impl Principal {
     pub fn may_act_on(&self, handle: &str) -> bool {
         self.handles.iter().any(|h| h == "*" || h == handle)
+    }
+
+    /// The person a merchant's credential acts as, for the money rule
+    /// (`people::acting`): a session's user, the person who minted a token, a JWT whose
+    /// subject is a user's id; `None` for any other JWT and for a partner's credentials,
+    /// which act as their partner.
+    pub fn person(&self) -> Option<crate::domain::UserId> {
+        match &self.credential {
+            Credential::Session { user_id, .. } => Some(user_id.clone()),
+            Credential::Pat { minted_by, .. } => minted_by.clone(),
+            Credential::Jwt => crate::domain::UserId::parse(&self.subject).ok(),
+            Credential::Partner { .. } | Credential::PartnerUser { .. } => None,
+        }
     }
 }
 
@@ -224,5 +239,57 @@ pub fn check(
         Credential::Partner { .. } | Credential::PartnerUser { .. } => {
             Err(AuthError::InsufficientScope(scope))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PartnerId, SessionId, TokenId, UserId};
+
+    fn principal(subject: &str, credential: Credential) -> Principal {
+        Principal {
+            subject: subject.into(),
+            role: Role::Operator,
+            handles: vec!["shop".into()],
+            credential,
+        }
+    }
+
+    #[test]
+    fn the_person_behind_a_credential_is_its_user_or_the_tokens_minter() {
+        let user = UserId::new();
+        let session = Credential::Session {
+            session_id: SessionId::new(),
+            user_id: user.clone(),
+        };
+        assert_eq!(
+            principal(user.as_str(), session).person(),
+            Some(user.clone())
+        );
+        let pat = |minted_by| Credential::Pat {
+            token_id: TokenId::new(),
+            scopes: vec![Scope::CommissionsWrite],
+            minted_by,
+        };
+        assert_eq!(
+            principal("pat:tok", pat(Some(user.clone()))).person(),
+            Some(user.clone())
+        );
+        assert_eq!(principal("pat:tok", pat(None)).person(), None);
+        // A JWT names a person only when its subject is a user's id.
+        assert_eq!(
+            principal(user.as_str(), Credential::Jwt).person(),
+            Some(user.clone())
+        );
+        assert_eq!(principal("ci-deploys", Credential::Jwt).person(), None);
+        // A partner's people act as their partner, never as a member.
+        let partner_user = Credential::PartnerUser {
+            session_id: SessionId::new(),
+            user_id: user.clone(),
+            partner_id: PartnerId::parse("pb").unwrap(),
+            owner: true,
+        };
+        assert_eq!(principal(user.as_str(), partner_user).person(), None);
     }
 }

@@ -390,6 +390,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("coupon_leak", "Coupon code may have leaked"),
     ("tax_profile_needs_fix", "Tax details sent back for a fix"),
     ("application_rejected", "Application turned down"),
+    ("partner_email_changed", "Partner's email address changed"),
     // Who did something, in the audit log (`actor.type`, issue 62).
     ("user", "A person of the team"),
     ("pat", "A personal access token"),

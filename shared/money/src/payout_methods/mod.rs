@@ -39,6 +39,14 @@ pub enum MethodError {
     NothingToConfirm(PartnerId),
     #[error("Partner {0}'s payouts are not frozen.")]
     NotFrozen(PartnerId),
+    /// The person who changed the details confirms them (`403 forbidden`): a change is
+    /// confirmed by a second person, so one manager never redirects a partner's payouts
+    /// unseen.
+    #[error(
+        "You changed partner {0}'s payout method: another manager confirms the change (or it \
+         stops holding payouts after 24 hours)."
+    )]
+    OwnChange(PartnerId),
     #[error("The payout method is being changed concurrently; retry.")]
     Busy,
     #[error("stored payout details do not open: {0}")]

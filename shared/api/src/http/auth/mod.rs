@@ -43,15 +43,12 @@ impl Caller {
         }
     }
 
-    /// Who decides, for the money rule ([`crate::people::acting`]): the signed-in person and
-    /// the partner they act for on this handle.
+    /// Who decides, for the money rule ([`crate::people::acting`]): the person the
+    /// credential acts as (signed in, or who minted the token: [`Principal::person`]) and the
+    /// partner they act for on this handle.
     pub fn decider(&self) -> crate::people::acting::Decider {
-        let user = match &self.principal.credential {
-            Credential::Session { user_id, .. } => Some(user_id.clone()),
-            _ => None,
-        };
         crate::people::acting::Decider {
-            user,
+            user: self.principal.person(),
             own_partner: self.own_partner.clone(),
         }
     }
@@ -163,6 +160,23 @@ fn own_partner_only(principal: &Principal, params: &RawPathParams) -> Result<(),
     }
 }
 
+/// The partner that the person behind a bearer token (who minted a PAT, a JWT's subject)
+/// acts for on `handle`, read on every request, so a person who becomes a partner's user
+/// after minting a token is refused their partner's money at once. Round trips: ONE read,
+/// for a token that names a person only.
+async fn token_persons_partner(
+    state: &AppState,
+    principal: &Principal,
+    handle: &Handle,
+) -> Result<Option<crate::domain::PartnerId>, ApiError> {
+    let Some(user) = principal.person() else {
+        return Ok(None);
+    };
+    let partnership =
+        crate::people::partnerships::on_handle(state.store.as_ref(), &user, handle).await?;
+    Ok(partnership.map(|p| p.partner_id))
+}
+
 /// The layer every authenticated router carries (`route_layer`, so it sees the matched path).
 /// A write is charged before its handler runs (so concurrent writes never exceed the budget)
 /// and refunded when answered 4xx: a request that changed nothing costs nobody any budget.
@@ -235,6 +249,10 @@ async fn authorize_parts(
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
     own_partner_only(&principal, &params)?;
+    let own_partner = match by_cookie {
+        true => own_partner,
+        false => token_persons_partner(state, &principal, &handle).await?,
+    };
     tracing::Span::current().record("handle", handle.as_str());
     let charge = if rule.write {
         // A write is the owner using the handle: from now on it exists for the public chain
