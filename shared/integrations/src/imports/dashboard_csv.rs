@@ -241,7 +241,7 @@ fn listed(headers: &csv::StringRecord) -> String {
         .iter()
         .filter(|h| !h.trim().is_empty())
         .take(12)
-        .map(|h| format!("“{}”", h.trim()))
+        .map(|h| format!("“{}”", cells::shortened(h.trim(), cells::QUOTED_CHARS)))
         .collect();
     if names.is_empty() {
         "none".into()

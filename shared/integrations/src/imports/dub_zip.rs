@@ -25,6 +25,7 @@ use std::io::Read;
 use serde_json::{Value, json};
 
 use super::cells;
+use super::cells::quoted;
 use super::dashboard_csv::{loose, sniff_delimiter};
 use super::links_sources::Unreadable;
 use super::model::RowError;
@@ -345,7 +346,7 @@ impl Build {
             .cell(r, "status")
             .ok_or_else(|| t.refuse(line, "status", format!("is missing (one of {names})")))?;
         if !PAYOUT_STATUSES.contains(&status.as_str()) {
-            let message = format!("'{status}' is not one of {names}");
+            let message = format!("{} is not one of {names}", quoted(&status));
             return Err(t.refuse(line, "status", message));
         }
         Ok(json!({
@@ -365,7 +366,7 @@ impl Build {
             return Err(t.refuse(
                 line,
                 "partnerId",
-                format!("'{partner}' is not a partner of the partners CSV"),
+                format!("{} is not a partner of the partners CSV", quoted(&partner)),
             ));
         }
         Ok(partner)

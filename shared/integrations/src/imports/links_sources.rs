@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::cells::quoted;
 use super::model::{LinkRow, RowError, Source};
 use crate::domain::imported_slug::ImportedSlug;
 use crate::domain::{LinkSpec, Tracking};
@@ -106,7 +107,10 @@ fn tags_fault(tags: &[String]) -> Option<String> {
         return Some(format!("holds more than {MAX_TAGS} tags"));
     }
     let long = tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN)?;
-    Some(format!("'{long}' is longer than {MAX_TAG_LEN} characters"))
+    Some(format!(
+        "{} is longer than {MAX_TAG_LEN} characters",
+        quoted(long)
+    ))
 }
 
 fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowError> {
@@ -127,7 +131,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
         .filter(|s| !s.is_empty())
         .ok_or_else(|| err(&r.names.slug, "is missing".into()))?;
     let imported = ImportedSlug::parse(slug)
-        .map_err(|e| err(&r.names.slug, format!("'{slug}' {}", e.message)))?;
+        .map_err(|e| err(&r.names.slug, format!("{} {}", quoted(slug), e.message)))?;
     let destination = r
         .destination
         .as_deref()
@@ -166,7 +170,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
     if let Some(first) = seen.get(&key) {
         return Err(err(
             &r.names.slug,
-            format!("'{slug}' appears again: row {first} already has it"),
+            format!("{} appears again: row {first} already has it", quoted(slug)),
         ));
     }
     seen.insert(key, r.row);
@@ -284,7 +288,7 @@ fn count(raw: Option<String>) -> Result<Option<u64>, String> {
             .trim()
             .parse::<u64>()
             .map(Some)
-            .map_err(|_| format!("'{v}' is not a whole number of clicks")),
+            .map_err(|_| format!("{} is not a whole number of clicks", quoted(&v))),
     }
 }
 
@@ -404,7 +408,7 @@ fn json_count(v: Option<&Value>) -> Result<Option<u64>, String> {
         Some(n) => n
             .as_u64()
             .map(Some)
-            .ok_or_else(|| format!("{n} is not a whole number of clicks")),
+            .ok_or_else(|| format!("{} is not a whole number of clicks", quoted(&n.to_string()))),
     }
 }
 

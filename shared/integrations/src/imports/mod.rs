@@ -206,6 +206,7 @@ pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
         counts: Counts::default(),
         errors: Vec::new(),
         notes: Vec::new(),
+        notes_left_out: 0,
         chunks: 0,
         cursor: 0,
         actor: crate::kernel::audit::actor(),
@@ -247,7 +248,7 @@ pub(crate) async fn launch(
 }
 
 /// What a file's staging came to: its chunks, the rows in them, and the rows refused (the
-/// first [`model::MAX_ERRORS`] of them kept).
+/// first of them kept, as [`model::keep`] says).
 #[derive(Debug, Default)]
 pub struct Staged {
     pub chunks: u64,
@@ -256,23 +257,21 @@ pub struct Staged {
     /// Rows read and left out by the reading itself (Dub's payouts: `dub_zip`).
     pub skipped: u64,
     pub errors: Vec<model::RowError>,
+    /// The bytes `errors` take ([`model::keep`]).
+    errors_bytes: usize,
 }
 
 impl Staged {
     fn refuse(&mut self, e: model::RowError) {
         self.failed += 1;
-        if self.errors.len() < model::MAX_ERRORS {
-            self.errors.push(e);
-        }
+        model::keep(&mut self.errors, &mut self.errors_bytes, e);
     }
 
     /// The refused rows, on the job.
     pub fn report(&self, job: &mut Job) {
         job.counts.failed += self.failed;
         job.counts.skipped += self.skipped;
-        for e in &self.errors {
-            job.refused(e.clone());
-        }
+        job.refused(self.errors.iter().cloned());
     }
 }
 

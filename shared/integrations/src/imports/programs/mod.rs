@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::cells::quoted;
 use super::links_sources::Unreadable;
 use super::model::{
     CommissionRow, CustomerRow, PartnerRow, PastStatus, ReferralLink, RowEmail, RowError, Source,
@@ -376,9 +377,13 @@ fn partner_of(
     ids: &HashMap<String, PartnerId>,
 ) -> Result<PartnerId, RowError> {
     let raw = raw.ok_or_else(|| err(row, field, "is missing"))?;
-    ids.get(&raw)
-        .cloned()
-        .ok_or_else(|| err(row, field, format!("'{raw}' is not a partner of this file")))
+    ids.get(&raw).cloned().ok_or_else(|| {
+        err(
+            row,
+            field,
+            format!("{} is not a partner of this file", quoted(&raw)),
+        )
+    })
 }
 
 fn customer(
@@ -440,7 +445,13 @@ fn commission(
         Some(raw) => Some(
             crate::domain::time::parse_rfc3339(&raw)
                 .map(crate::domain::time::Timestamp::at)
-                .ok_or_else(|| err(row, "due_at", format!("'{raw}' is not an RFC 3339 time")))?,
+                .ok_or_else(|| {
+                    err(
+                        row,
+                        "due_at",
+                        format!("{} is not an RFC 3339 time", quoted(&raw)),
+                    )
+                })?,
         ),
     };
     Ok(CommissionRow {
@@ -464,7 +475,7 @@ pub(crate) fn cents(v: &Value, pointer: &str) -> Result<i64, String> {
         Some(Value::String(s)) => s
             .trim()
             .parse::<i64>()
-            .map_err(|_| format!("'{s}' is not a whole number of cents")),
+            .map_err(|_| format!("{} is not a whole number of cents", quoted(s))),
         _ => Err("is missing".into()),
     }
 }
@@ -492,7 +503,7 @@ pub fn status_of(raw: Option<String>, table: &[(&str, PastStatus)]) -> Result<Pa
             .iter()
             .find(|(n, _)| *n == s)
             .map(|(_, st)| *st)
-            .ok_or_else(|| format!("'{s}' is not one of {names}")),
+            .ok_or_else(|| format!("{} is not one of {names}", quoted(&s))),
     }
 }
 
