@@ -490,7 +490,7 @@ fn spawn_reader(
 /// program it holds read as Dub's lists are, each refused row named by its file and line.
 fn read_zip(mut open: Opener, tx: &tokio::sync::mpsc::Sender<Staging>) -> Result<(), Unreadable> {
     let file = open().map_err(|e| Unreadable(format!("The zip could not be read: {e}.")))?;
-    let program = dub_zip::read(file)?;
+    let mut program = dub_zip::read(file)?;
     for e in &program.refused {
         if tx.blocking_send(Staging::Refused(e.clone())).is_err() {
             return Ok(());
@@ -499,7 +499,7 @@ fn read_zip(mut open: Opener, tx: &tokio::sync::mpsc::Sender<Staging>) -> Result
     if tx.blocking_send(Staging::Skipped(program.skipped)).is_err() {
         return Ok(());
     }
-    let mut lists = bytes_opener(program.json.clone());
+    let mut lists = bytes_opener(std::mem::take(&mut program.json));
     programs::each_row(Source::DubPartners, &mut lists, &mut |row| {
         let row = match row {
             programs::ProgramRow::Refused(e) => Staging::Refused(program.locate(e)),
