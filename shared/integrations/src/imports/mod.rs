@@ -19,6 +19,7 @@
 //! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), ONE
 //! version-checked put of the job (its cursor and counts) and ONE delete of the chunk.
 
+pub mod bounded;
 pub mod cells;
 pub mod column_maps;
 pub mod dashboard_csv;

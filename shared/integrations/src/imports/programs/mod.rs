@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::bounded::{Bound, MAX_RECORD_BYTES};
 use super::cells::quoted;
 use super::links_sources::Unreadable;
 use super::model::{
@@ -162,22 +163,30 @@ fn pass(
     let could_not = |e: std::io::Error| Unreadable(format!("The file could not be read: {e}."));
     let reader = super::decode::Utf8Reader::new(open().map_err(could_not)?).map_err(could_not)?;
     let mut stopped = false;
+    let mut items = 0u64;
     let mut each = |list: &str, item: Value| {
+        items += 1;
         let go_on = each(list, item);
         stopped = !go_on;
         go_on
     };
+    let bound = Bound::new(MAX_RECORD_BYTES);
     let mut named = super::json_list::Named {
         names,
+        bound: &bound,
         each: &mut each,
         object: false,
         not_a_list: None,
     };
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(bound.reader(reader)));
     let read = serde::de::DeserializeSeed::deserialize(&mut named, &mut de).and_then(|()| de.end());
     let (object, not_a_list) = (named.object, named.not_a_list.take());
     match read {
         Err(_) if stopped => return Ok(false),
+        Err(_) if bound.over() => {
+            return Err(bound.refusal(&format!("after {items} items read")));
+        }
         Err(e) if e.is_io() => return Err(Unreadable(format!("The file could not be read: {e}."))),
         Err(e) => return Err(Unreadable(format!("The file is not JSON: {e}."))),
         Ok(()) => {}
@@ -515,4 +524,25 @@ pub(crate) fn full_name(first: Option<String>, last: Option<String>) -> Option<S
         .collect::<Vec<_>>()
         .join(" ");
     Some(name).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_programs_item_longer_than_the_cap_refuses_the_file() {
+        let long = "a".repeat(1_500_000);
+        let file = format!(
+            r#"{{"partners":[{{"id":"pn_1","name":"Kim"}},{{"id":"pn_2","name":"{long}"}}]}}"#
+        );
+        let mut open = crate::imports::bytes_opener(file.into_bytes());
+        let why = each_row(Source::DubPartners, &mut open, &mut |_| true)
+            .expect_err("refused")
+            .0;
+        assert!(
+            why.starts_with("The file has an item longer than 1 MiB (after 1 items read)"),
+            "{why}"
+        );
+    }
 }
