@@ -851,3 +851,54 @@ async fn a_claim_carries_the_sales_amount_and_a_screenshot_only_its_readers_down
     )
     .await;
 }
+
+/// A PNG of `width`×`height` 16-bit RGBA pixels (eight bytes each), all zeros: a few hundred
+/// KB on disk however many it has.
+fn png_of_zeros(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    {
+        let mut e = png::Encoder::new(&mut out, width, height);
+        e.set_color(png::ColorType::Rgba);
+        e.set_depth(png::BitDepth::Sixteen);
+        e.set_filter(png::Filter::NoFilter);
+        e.set_deflate_compression(png::DeflateCompression::Level(9));
+        let mut w = e.write_header().unwrap();
+        let mut rows = w.stream_writer().unwrap();
+        let row = vec![0u8; width as usize * 8];
+        for _ in 0..height {
+            rows.write_all(&row).unwrap();
+        }
+        rows.finish().unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_small_png_that_would_take_hundreds_of_mb_decoded_is_refused_in_words() {
+    let app = spawn_app().await;
+    program(&app).await;
+    let bo = as_partner(&app, "acme", "pub-one").await;
+    let body = json!({"orderId": "order-77", "occurredAt": now_rfc3339(),
+        "evidence": {"note": "The order's confirmation, attached."}});
+    let claim = json_of(open_claim(&bo, "pub-one", &body).await, 201).await;
+    let id = claim["claimId"].as_str().unwrap();
+    // 6,600×6,000 pixels (under the 40 million a claim's image may have) of 16-bit RGBA:
+    // ~317 MB decoded, well under 5 MB as a file.
+    let png = png_of_zeros(6_600, 6_000);
+    assert!(png.len() < 5 * 1024 * 1024, "{} bytes", png.len());
+    let said = assert_error(
+        attach(&bo, "pub-one", id, "image/png", &png).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        said.contains(
+            "6600×6000 pixels take 303 MB decoded; an image of an order may take at most 64 MB"
+        ),
+        "{said}"
+    );
+    let seen = json_of(bo.get(&format!("/partners/pub-one/claims/{id}")).await, 200).await;
+    assert!(seen.get("attachments").is_none(), "nothing kept: {seen}");
+}

@@ -456,6 +456,43 @@ async fn bad_rows_are_reported_by_row_and_field_and_the_rest_goes_in() {
     assert_error(r, 400, "invalid_request").await;
 }
 
+#[tokio::test]
+async fn a_huge_cell_is_quoted_short_and_a_thousand_long_refusals_still_make_a_report() {
+    let app = spawn_app().await;
+    let csv = format!(
+        "slug,destination_url\n{},https://shop.example/1\n",
+        "a".repeat(410_000)
+    );
+    let v = import(&app, "source=csv", "text/csv", csv.into_bytes()).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(counts(&v), [0, 0, 0, 1]);
+    let e = &v["errors"][0];
+    assert_eq!(
+        (e["row"].as_u64(), e["field"].as_str()),
+        (Some(2), Some("slug"))
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("'{}…' ", "a".repeat(80))),
+        "{message}"
+    );
+    assert!(message.len() < 200, "{} bytes", message.len());
+
+    // A thousand rows refused, each for a cell of 400 bytes: their report is kept whole.
+    let mut csv = String::from("slug,destination_url,clicks\n");
+    for i in 0..1_000 {
+        let clicks = "9x".repeat(200);
+        csv.push_str(&format!("long-{i},https://shop.example/{i},{clicks}\n"));
+    }
+    let v = import(&app, "source=csv", "text/csv", csv.into_bytes()).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(counts(&v), [0, 0, 0, 1_000]);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1_000);
+    assert_eq!(errors[999]["row"], 1_001);
+    assert_eq!(errors[999]["field"], "clicks");
+}
+
 /// The imports worker's chunk writes of `id` (acme's), at most `max` chunks, with the app's
 /// keys: what one message of the worker does after any staging.
 pub(crate) async fn write_chunks(app: &TestApp, id: &ImportId, max: usize) -> Progress {

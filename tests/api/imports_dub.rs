@@ -299,6 +299,38 @@ async fn a_zip_with_another_file_a_file_missing_or_cut_short_is_refused_in_words
     assert!(message.contains("in one zip (format=zip)"), "{message}");
 }
 
+/// A zip bomb: a partners CSV of 80 MiB (long rows, all alike) deflated to a few hundred KB,
+/// beside Dub's two other files.
+fn zip_bomb() -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    out.start_file("partners.csv", options).unwrap();
+    out.write_all(b"ID,Name,Email\n").unwrap();
+    let row = format!("pn_kim,{},kim@partner.example\n", "K".repeat(10_000));
+    let block = row.repeat(1024 * 1024 / row.len());
+    for _ in 0..80 {
+        out.write_all(block.as_bytes()).unwrap();
+    }
+    for (name, body) in [("commissions.csv", COMMISSIONS), ("payouts.csv", PAYOUTS)] {
+        out.start_file(name, options).unwrap();
+        out.write_all(body.as_bytes()).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_in_words_naming_the_limit_before_it_is_unpacked() {
+    let app = spawn_app().await;
+    let bomb = zip_bomb();
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    refused_zip(
+        &app,
+        bomb,
+        "The zip's CSVs unpack to more than 64 MiB, the most one import reads",
+    )
+    .await;
+}
+
 const GOOD: &str = "dub_good";
 const LIMITED: &str = "dub_limited";
 

@@ -179,6 +179,46 @@ async fn an_unreadable_upload_fails_its_import_saying_why_and_the_roles_hold() {
     }
 }
 
+#[tokio::test]
+async fn an_upload_of_one_endless_row_fails_its_import_naming_the_row_and_frees_the_handle() {
+    let app = app().await;
+    // 3 MB and no line break: the header row never ends.
+    let flat = format!("slug,destination_url{}", ",x".repeat(1_500_000)).into_bytes();
+    let id = uploaded(&app, Role::Operator, flat).await;
+    let v = import(&app, &format!("source=csv&uploadId={id}")).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(
+        (&v["errors"][0]["row"], &v["errors"][0]["field"]),
+        (&0.into(), &"file".into())
+    );
+    let why = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        why.starts_with("The file has a row longer than 1 MiB (row 1, from line 1)"),
+        "{why}"
+    );
+    // A quote never closed on row 3, in a dashboard's export: the same, naming the row.
+    let mut open = b"Short link,Destination URL\nd.to/a,https://a.example/\nd.to/b,\"".to_vec();
+    open.resize(3_000_000, b'a');
+    let id = uploaded(&app, Role::Operator, open).await;
+    let v = import(&app, &format!("source=dub&format=csv&uploadId={id}")).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    let why = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        why.contains("a row longer than 1 MiB (row 3, from line 3)"),
+        "{why}"
+    );
+    // The handle is free again, and the server still serves: the next import comes in.
+    let v = import(
+        &app,
+        &format!(
+            "source=csv&uploadId={}",
+            uploaded(&app, Role::Operator, csv()).await
+        ),
+    )
+    .await;
+    assert_eq!(v["status"], "done", "{v}");
+}
+
 /// The local server's URL is its signature's: tampered or expired, refused; nothing written.
 #[tokio::test]
 async fn a_local_upload_url_takes_only_its_own_signed_put() {

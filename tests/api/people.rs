@@ -675,3 +675,49 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
         assert_eq!(r.status(), StatusCode::OK);
     }
 }
+
+/// The sign-in routes no session guards (and a handle's domain claim) refuse a parameter given
+/// twice and a body past the limit with the error envelope (its `requestId`), as every route
+/// does: never a plain-text rejection.
+#[tokio::test]
+async fn a_repeated_parameter_or_a_body_past_the_limit_is_refused_in_the_envelope() {
+    let app = spawn_app().await;
+    for path in [
+        "/v2/auth/email-link/verify?token=a&token=b",
+        "/v2/auth/setup?token=a&token=b",
+        "/v2/auth/oidc/test/start?next=/a&next=/b",
+        "/v2/auth/oidc/test/callback?code=a&code=b",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let said = crate::helpers::assert_error(r, 400, "invalid_request").await;
+        assert!(said.contains("given more than once"), "{path}: {said}");
+    }
+    let big = vec![b'a'; 65 * 1024];
+    for path in [
+        "/v2/auth/email-link/verify",
+        "/v2/auth/setup",
+        "/v2/auth/passkeys/authenticate/begin",
+    ] {
+        let r = app
+            .client
+            .post(app.url(path))
+            .header("origin", app.origin())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        let said = crate::helpers::assert_error(r, 413, "payload_too_large").await;
+        assert!(said.contains("64 KiB"), "{path}: {said}");
+    }
+    let r = app
+        .client
+        .put(app.url("/v2/handles/acme/domains/go.acme.example"))
+        .bearer_auth(app.token(&["acme"], Role::Admin))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_error(r, 413, "payload_too_large").await;
+}

@@ -154,8 +154,9 @@ async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Path((_, raw)): Path<(Handle, String)>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = crate::http::extract::body(body)?;
     let name = domain(&raw)?;
     // The body is optional: a claim needs no settings.
     let input: DomainInput = match body.trim_ascii().is_empty() {

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::path::ErrorKind;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -90,15 +90,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         if req.headers().contains_key(header::CONTENT_TYPE) && !says_json(req.headers()) {
             return Err(not_json());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                payload_too_large()
-            } else {
-                ApiError::invalid_request("The request body could not be read.")
-            }
-        })?;
+        let bytes = body(Bytes::from_request(req, state).await)?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// A body taken whole (`Result<Bytes, BytesRejection>` as a handler's argument), its refusal
+/// in the envelope: `413 payload_too_large` past the router's limit ([`MAX_BODY_BYTES`]),
+/// else `400 invalid_request`.
+pub fn body(taken: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    taken.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            payload_too_large()
+        } else {
+            ApiError::invalid_request("The request body could not be read.")
+        }
+    })
 }
 
 /// A JSON body that must say so (`content-type: application/json`), for the public routes

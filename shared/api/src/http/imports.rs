@@ -114,6 +114,19 @@ impl From<Job> for ImportView {
     fn from(mut j: Job) -> Self {
         j.errors.sort_by(RowError::file_order);
         j.notes.sort_by(RowError::file_order);
+        if j.notes_left_out > 0 {
+            // Said last, as the file's own row (row 0), where the kept notes end.
+            j.notes.push(RowError {
+                row: 0,
+                field: "notes".into(),
+                message: format!(
+                    "{} more notes are not listed: the report keeps the first {}.",
+                    j.notes_left_out,
+                    j.notes.len()
+                ),
+                ..Default::default()
+            });
+        }
         Self {
             import_id: j.import_id,
             source: j.source,
@@ -575,5 +588,48 @@ impl From<ImportError> for ApiError {
             ImportError::Store(e) => e.into(),
             ImportError::Queue(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(notes_left_out: u64) -> Job {
+        serde_json::from_value(serde_json::json!({
+            "importId": ImportId::new(),
+            "source": "dub-partners",
+            "status": "done",
+            "dryRun": false,
+            "onConflict": "skip",
+            "counts": {"created": 2, "updated": 0, "skipped": 0, "failed": 0},
+            "errors": [],
+            "notes": [
+                {"row": 3, "field": "coupons", "message": "'X' is another partner's code here"},
+                {"row": 2, "field": "links[0].key", "message": "'a b' may only contain letters"},
+            ],
+            "notesLeftOut": notes_left_out,
+            "chunks": 1,
+            "cursor": 1,
+            "actor": {"type": "system", "id": "system"},
+            "createdAt": "2026-03-14T10:22:00Z",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn notes_past_the_kept_ones_are_counted_in_a_last_note() {
+        let view = serde_json::to_value(ImportView::from(job(1_234))).unwrap();
+        let notes = view["notes"].as_array().unwrap();
+        assert_eq!(notes.len(), 3);
+        assert_eq!(notes[0]["row"], 2);
+        let last = &notes[2];
+        assert_eq!((&last["row"], &last["field"]), (&0.into(), &"notes".into()));
+        assert_eq!(
+            last["message"],
+            "1234 more notes are not listed: the report keeps the first 2."
+        );
+        let view = serde_json::to_value(ImportView::from(job(0))).unwrap();
+        assert_eq!(view["notes"].as_array().unwrap().len(), 2);
     }
 }

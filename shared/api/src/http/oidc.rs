@@ -4,7 +4,7 @@
 //! cookie). No handle, so no access rule: these routes make a session, they need none.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::http::auth::session;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ClientAddr, IdPath, PathId};
+use crate::http::extract::{ClientAddr, IdPath, PathId, Query};
 use crate::kernel::state::AppState;
 use crate::people::oidc::{self, OidcError};
 use crate::platform::config::OidcProvider;

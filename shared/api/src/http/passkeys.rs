@@ -157,8 +157,9 @@ struct SignInBegin {
 async fn sign_in_begin(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = crate::http::extract::body(body)?;
     let begin: SignInBegin = if body.iter().all(u8::is_ascii_whitespace) {
         SignInBegin::default()
     } else {

@@ -4,7 +4,8 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -16,7 +17,7 @@ use crate::domain::email::Email;
 use crate::domain::{Handle, SessionId, UserId};
 use crate::http::auth::session::{self, COOKIE};
 use crate::http::error::{ApiError, ApiResult, ErrorCode};
-use crate::http::extract::{ClientAddr, IdPath, Json, PathId};
+use crate::http::extract::{ClientAddr, IdPath, Json, PathId, Query};
 use crate::kernel::state::AppState;
 use crate::people::model::Session;
 use crate::people::sessions::Origin;
@@ -262,8 +263,9 @@ async fn verify(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = crate::http::extract::body(body)?;
     posted_here(&headers)?;
     let token = posted_token(&headers, &body)?;
     let origin = origin_of(&state, &headers, client);
@@ -402,8 +404,9 @@ async fn setup(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = crate::http::extract::body(body)?;
     posted_here(&headers)?;
     let (form, from_page) = SetUpForm::read(&headers, &body)?;
     let who = Email::parse("email", &form.email).and_then(|email| {

@@ -18,6 +18,24 @@ pub fn unguarded(cell: &str) -> &str {
     }
 }
 
+/// The most characters of a cell a message quotes: a report names the cell, it does not carry
+/// it (a cell may be megabytes, and the report is kept in one store item).
+pub const QUOTED_CHARS: usize = 80;
+
+/// `cell` as a message quotes it: in single quotes, its first [`QUOTED_CHARS`] characters and
+/// "…" when it is longer.
+pub fn quoted(cell: &str) -> String {
+    format!("'{}'", shortened(cell, QUOTED_CHARS))
+}
+
+/// `text`'s first `chars` characters, and "…" when it had more (cut between characters).
+pub fn shortened(text: &str, chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(chars) {
+        None => text.into(),
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+    }
+}
+
 /// Characters that group thousands in the styles spreadsheets write (`1,234`, `1.234`,
 /// `1 234`, `1'234`, and the no-break spaces of French locales).
 const GROUPING: [char; 5] = [',', '.', ' ', '\'', '\u{a0}'];
@@ -25,7 +43,7 @@ const GROUPING: [char; 5] = [',', '.', ' ', '\'', '\u{a0}'];
 /// `1234`, `1,234`, `1.234` or `1 234` as a whole count (clicks, leads).
 pub fn whole_count(cell: &str, what: &str) -> Result<u64, String> {
     let text = cell.trim().replace('\u{202f}', " ");
-    let refuse = || format!("'{cell}' is not a whole number of {what}");
+    let refuse = || format!("{} is not a whole number of {what}", quoted(cell));
     if text.is_empty() {
         return Err(refuse());
     }
@@ -53,7 +71,13 @@ pub fn whole_count(cell: &str, what: &str) -> Result<u64, String> {
 /// wrote money before they formatted it). `currency` is the one symbol or code taken.
 pub fn money_minor(cell: &str, currency: &Currency) -> Result<i64, String> {
     let raw = cell.trim();
-    let refuse = |why: &str| format!("'{cell}' is not an amount of {}: {why}", currency.name);
+    let refuse = |why: &str| {
+        format!(
+            "{} is not an amount of {}: {why}",
+            quoted(cell),
+            currency.name
+        )
+    };
     let (negative, text) = match raw.strip_prefix('-') {
         Some(rest) => (true, rest.trim()),
         None => (false, raw),
@@ -142,7 +166,12 @@ pub fn date_time(cell: &str, order: DateOrder) -> Result<Timestamp, String> {
     if let Some(t) = Timestamp::parse(text) {
         return Ok(t);
     }
-    let refuse = || format!("'{cell}' is not a date 10x can read: write it as 2026-03-14");
+    let refuse = || {
+        format!(
+            "{} is not a date 10x can read: write it as 2026-03-14",
+            quoted(cell)
+        )
+    };
     let (date_part, time_part) = match text.split_once(['T', ' ']) {
         Some((d, t)) if d.contains(['-', '/', '.']) => (d, Some(t.trim())),
         _ => (text, None),
@@ -283,6 +312,19 @@ mod tests {
         for bad in ["yesterday", "2026-02-30", "13/13/2026", "14/03"] {
             assert!(date_time(bad, us).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_long_cell_is_quoted_by_its_first_80_characters() {
+        assert_eq!(quoted("abc"), "'abc'");
+        let exact = "é".repeat(QUOTED_CHARS);
+        assert_eq!(quoted(&exact), format!("'{exact}'"));
+        // Cut between characters, never inside one (each `é` is two bytes).
+        let long = "é".repeat(410_000);
+        assert_eq!(quoted(&long), format!("'{}…'", "é".repeat(QUOTED_CHARS)));
+        let refused = whole_count(&"x".repeat(5_000), "clicks").unwrap_err();
+        assert!(refused.len() < 200, "{refused}");
+        assert!(refused.starts_with(&format!("'{}…'", "x".repeat(QUOTED_CHARS))));
     }
 
     #[test]

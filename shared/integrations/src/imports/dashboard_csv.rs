@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::bounded::{Bound, MAX_RECORD_BYTES, MAX_SNIFF_BYTES};
 use super::cells::{self, DateOrder};
 use super::model::Source;
 pub use super::model::{ColumnMap, Field};
@@ -241,7 +242,7 @@ fn listed(headers: &csv::StringRecord) -> String {
         .iter()
         .filter(|h| !h.trim().is_empty())
         .take(12)
-        .map(|h| format!("“{}”", h.trim()))
+        .map(|h| format!("“{}”", cells::shortened(h.trim(), cells::QUOTED_CHARS)))
         .collect();
     if names.is_empty() {
         "none".into()
@@ -289,11 +290,13 @@ fn not_the_tools(tool: &Tool, headers: &csv::StringRecord) -> Unreadable {
 }
 
 /// The file's delimiter, told from its header row (the one of `,` `;` and tab found most
-/// outside quotes; `,` when none is), and the file again from its start.
+/// outside quotes in its first [`MAX_SNIFF_BYTES`]; `,` when none is), and the file again
+/// from its start.
 pub fn sniff_delimiter<R: Read>(input: R) -> Result<(u8, impl Read), Unreadable> {
     let mut reader = std::io::BufReader::new(input);
     let mut first = Vec::new();
-    reader
+    (&mut reader)
+        .take(MAX_SNIFF_BYTES)
         .read_until(b'\n', &mut first)
         .map_err(|e| Unreadable(format!("The file could not be read: {e}.")))?;
     let (mut quoted, mut counts) = (false, [0usize; 3]);
@@ -317,7 +320,7 @@ pub fn sniff_delimiter<R: Read>(input: R) -> Result<(u8, impl Read), Unreadable>
 /// Reads a dashboard's links CSV (`map`: any CSV, by the manager's column map) row by row
 /// into [`RawRow`]s, in the file's order; `each` answers `false` to stop. A row is given to
 /// `each` once the next is read: a last row that ends before its columns do is a file cut
-/// short, refused whole.
+/// short, refused whole. A row longer than [`MAX_RECORD_BYTES`] refuses the file.
 pub(super) fn rows(
     source: Source,
     map: Option<&ColumnMap>,
@@ -325,12 +328,17 @@ pub(super) fn rows(
     each: &mut dyn FnMut(RawRow) -> bool,
 ) -> Result<(), Unreadable> {
     let (delimiter, input) = sniff_delimiter(input)?;
+    let bound = Bound::new(MAX_RECORD_BYTES);
+    bound.start_at("a row", 0);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(input);
-    let headers = reader.headers().map_err(|e| header_error(&e))?.clone();
+        .from_reader(bound.reader(input));
+    let headers = reader
+        .headers()
+        .map_err(|e| over_or(&bound, 1, 1, || header_error(&e)))?
+        .clone();
     let columns = match (map, tool_of(source)) {
         (Some(map), _) => Columns::of_map(map, &headers)?,
         (None, Some(tool)) => Columns::of_tool(tool, &headers),
@@ -360,11 +368,15 @@ pub(super) fn rows(
     let mut row = 1u64;
     loop {
         row += 1;
+        let line = reader.position().line();
+        bound.start_at("a row", reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) if e.is_io_error() => {
-                return Err(Unreadable(format!("The file could not be read: {e}.")));
+                return Err(over_or(&bound, row, line, || {
+                    Unreadable(format!("The file could not be read: {e}."))
+                }));
             }
             Err(e) => return Err(Unreadable(format!("Row {row} cannot be read: {e}."))),
         }
@@ -529,6 +541,20 @@ pub fn preview(input: impl Read) -> Result<Preview, Unreadable> {
         delimiter: char::from(delimiter).to_string(),
         column_map,
     })
+}
+
+/// The refusal of a CSV whose row `row` (from line `line`) went past the bound, else `other`.
+pub(super) fn over_or(
+    bound: &Bound,
+    row: u64,
+    line: u64,
+    other: impl FnOnce() -> Unreadable,
+) -> Unreadable {
+    if bound.over() {
+        bound.refusal(&format!("row {row}, from line {line}"))
+    } else {
+        other()
+    }
 }
 
 fn header_error(e: &csv::Error) -> Unreadable {

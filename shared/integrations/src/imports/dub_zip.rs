@@ -1,10 +1,12 @@
 //! Dub Partners' program as its dashboard exports it: the partners, commissions and payouts
 //! CSVs (Program → Partners, Commissions, Payouts → Export), given together as one zip
-//! (`source=dub-partners&format=zip`). The three files are read whole, checked, and turned
-//! into the lists [`super::programs::dub`] reads (Dub's API shapes), so they come in as a pull
-//! or a JSON file of Dub's would. Each file is told by its columns, not its name; a zip with
-//! another file, a file twice, one missing, or one cut short is refused whole, in words,
-//! before anything is staged.
+//! (`source=dub-partners&format=zip`). The three files are unpacked and read a row at a time,
+//! checked, and turned into the lists [`super::programs::dub`] reads (Dub's API shapes), so
+//! they come in as a pull or a JSON file of Dub's would. Each file is told by its columns, not
+//! its name; a zip with another file, a file twice, one missing, or one cut short is refused
+//! whole, in words, before anything is staged, and so is one whose CSVs unpack past
+//! [`MAX_UNPACKED_BYTES`] or hold more than [`MAX_ROWS`] rows (a zip bomb is never unpacked
+//! whole).
 //!
 //! What each file's columns are (Dub's public code, read 2026-11-28: `exportPartnerColumns`
 //! in `apps/web/lib/zod/schemas/partners.ts`, `COMMISSION_EXPORT_COLUMNS` in
@@ -19,20 +21,26 @@
 //! Payouts are read for what they say of `processed` commissions (`programs::dub`: paid by
 //! Dub when its payout is on its way) and counted `skipped`: nothing of them is written.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use serde_json::{Value, json};
 
 use super::cells;
+use super::cells::quoted;
 use super::dashboard_csv::{loose, sniff_delimiter};
 use super::links_sources::Unreadable;
 use super::model::RowError;
 
 /// The largest zip read (a request's body is smaller; an upload may come to this).
 pub const MAX_ZIP_BYTES: u64 = 64 * 1024 * 1024;
-/// The most one CSV of it may unpack to (a zip bomb is refused, not unpacked).
-const MAX_CSV_BYTES: u64 = 256 * 1024 * 1024;
+/// The most its CSVs may unpack to, all together: a zip bomb is refused as soon as its files
+/// say they are larger, or as soon as their unpacking passes it, never unpacked whole.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// The most rows its CSVs may hold, all together (each is kept, as the lists
+/// [`super::programs::dub`] reads, until the import is staged).
+pub const MAX_ROWS: u64 = 200_000;
 
 /// The kind of one of Dub's export files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,8 +120,31 @@ impl Program {
     }
 }
 
+/// How much a zip's CSVs may come to: [`MAX_UNPACKED_BYTES`] and [`MAX_ROWS`].
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            bytes: MAX_UNPACKED_BYTES,
+            rows: MAX_ROWS,
+        }
+    }
+}
+
 /// Reads the zip (at most [`MAX_ZIP_BYTES`]) into the program its three CSVs hold.
 pub fn read(input: impl Read) -> Result<Program, Unreadable> {
+    read_within(input, Limits::default())
+}
+
+/// [`read`] within `limits`: the files are told by their headers first, then unpacked and read
+/// a row at a time, partners first (the payouts and commissions name them), each row kept only
+/// as the item of its list.
+pub fn read_within(input: impl Read, limits: Limits) -> Result<Program, Unreadable> {
     let mut bytes = Vec::new();
     input
         .take(MAX_ZIP_BYTES + 1)
@@ -125,19 +156,36 @@ pub fn read(input: impl Read) -> Result<Program, Unreadable> {
             MAX_ZIP_BYTES / (1024 * 1024)
         )));
     }
-    let tables = tables(bytes)?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(cut)?;
+    let budget = Budget::new(limits);
+    let files = files(&mut archive, &budget)?;
+    need_partner_column(&files[&Kind::Payouts].1, Kind::Payouts)?;
+    need_partner_column(&files[&Kind::Commissions].1, Kind::Commissions)?;
     let mut build = Build::default();
-    build.partners(&tables[&Kind::Partners]);
-    build.payouts(&tables[&Kind::Payouts])?;
-    build.commissions(&tables[&Kind::Commissions])?;
+    for kind in [Kind::Partners, Kind::Payouts, Kind::Commissions] {
+        let (index, table) = &files[&kind];
+        let mut each = |t: &Table, line: u64, r: &csv::StringRecord| build.row(kind, t, line, r);
+        unpack(
+            &mut archive,
+            (*index, &table.file),
+            &budget,
+            Some(&mut each),
+        )?;
+    }
     build.finish()
 }
 
-/// One CSV of the zip, read whole: its name, (loose) headers and records with their lines.
+/// The zip's refusal when it cannot be read as one.
+fn cut(e: zip::result::ZipError) -> Unreadable {
+    Unreadable(format!(
+        "The file is not a zip that can be read ({e}): it may be cut short. Download Dub's exports again and zip the three CSVs."
+    ))
+}
+
+/// One CSV of the zip: its name and (loose) headers.
 struct Table {
     file: String,
     headers: Vec<String>,
-    records: Vec<(u64, csv::StringRecord)>,
 }
 
 impl Table {
@@ -162,59 +210,117 @@ impl Table {
     }
 }
 
-/// The zip's three CSVs by kind: any other file, a kind twice or one missing refused whole.
-fn tables(bytes: Vec<u8>) -> Result<HashMap<Kind, Table>, Unreadable> {
-    let cut = |e: zip::result::ZipError| {
+/// What the zip's CSVs may still unpack to and hold, shared by every reading of them.
+struct Budget {
+    limits: Limits,
+    bytes_left: Cell<u64>,
+    rows: Cell<u64>,
+    /// An unpacking went past the bytes (its reading failed for it).
+    over: Cell<bool>,
+}
+
+impl Budget {
+    fn new(limits: Limits) -> Self {
+        Budget {
+            limits,
+            bytes_left: Cell::new(limits.bytes),
+            rows: Cell::new(0),
+            over: Cell::new(false),
+        }
+    }
+
+    fn too_large(&self) -> Unreadable {
         Unreadable(format!(
-            "The file is not a zip that can be read ({e}): it may be cut short. Download Dub's exports again and zip the three CSVs."
+            "The zip's CSVs unpack to more than {} MiB, the most one import reads: export fewer rows (a date range) in several imports.",
+            self.limits.bytes / (1024 * 1024)
         ))
-    };
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(cut)?;
-    let mut found: HashMap<Kind, Table> = HashMap::new();
+    }
+
+    /// `e`, or the budget's own refusal when the reading failed for it.
+    fn or(&self, e: Unreadable) -> Unreadable {
+        if self.over.get() { self.too_large() } else { e }
+    }
+
+    /// Counts a row, refusing the zip past [`Limits::rows`].
+    fn row(&self) -> Result<(), Unreadable> {
+        let rows = self.rows.get() + 1;
+        self.rows.set(rows);
+        if rows > self.limits.rows {
+            return Err(Unreadable(format!(
+                "The zip's CSVs hold more than {} rows, the most one import reads: export fewer rows (a date range) in several imports.",
+                self.limits.rows
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A file of the zip as it unpacks, its bytes counted against the budget: past it, the
+/// reading fails (and [`Budget::or`] says why), the rest left packed.
+struct Unpacking<'b, R> {
+    inner: R,
+    budget: &'b Budget,
+}
+
+impl<R: Read> Read for Unpacking<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let left = self.budget.bytes_left.get();
+        let Some(rest) = left.checked_sub(n as u64) else {
+            self.budget.over.set(true);
+            return Err(std::io::Error::other("the zip unpacks past its limit"));
+        };
+        self.budget.bytes_left.set(rest);
+        Ok(n)
+    }
+}
+
+/// The zip's three CSVs by kind, told by their headers (each file's first line unpacked): any
+/// other file, a kind twice or one missing refused whole, and files that say they unpack past
+/// the budget refused before any is.
+fn files<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    budget: &Budget,
+) -> Result<HashMap<Kind, (usize, Table)>, Unreadable> {
+    let mut found: HashMap<Kind, (usize, Table)> = HashMap::new();
     let mut extra = Vec::new();
+    let mut declared = 0u64;
+    let mut names = Vec::new();
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(cut)?;
+        let entry = archive.by_index(index).map_err(cut)?;
         let name = entry.name().map_err(cut)?.into_owned();
         // A folder, and what macOS's Compress adds beside the files, are not files of the export.
         let base = name.rsplit('/').next().unwrap_or(&name).to_owned();
         if entry.is_dir() || name.starts_with("__MACOSX/") || base == ".DS_Store" {
             continue;
         }
-        let mut csv = Vec::new();
-        (&mut entry)
-            .take(MAX_CSV_BYTES + 1)
-            .read_to_end(&mut csv)
-            .map_err(|e| {
-                Unreadable(format!(
-                    "{base} in the zip could not be unpacked ({e}): the zip may be cut short. Download Dub's exports again."
-                ))
-            })?;
-        if csv.len() as u64 > MAX_CSV_BYTES {
-            return Err(Unreadable(format!(
-                "{base} unpacks to more than {} MiB: export fewer rows in several imports.",
-                MAX_CSV_BYTES / (1024 * 1024)
-            )));
-        }
-        let Some(table) = table(&base, csv)? else {
+        declared = declared.saturating_add(entry.size());
+        names.push((index, base));
+    }
+    if declared > budget.limits.bytes {
+        return Err(budget.too_large());
+    }
+    for (index, base) in names {
+        let Some(table) = unpack(archive, (index, &base), budget, None)? else {
             extra.push(base);
             continue;
         };
         let kind = Kind::of(&table.headers).expect("a table has a kind");
-        if let Some(before) = found.get(&kind) {
+        if let Some((_, before)) = found.get(&kind) {
             return Err(Unreadable(format!(
                 "The zip holds two {} files ({} and {base}): keep one, and import again.",
                 kind.words(),
                 before.file
             )));
         }
-        found.insert(kind, table);
+        found.insert(kind, (index, table));
     }
     check_set(&found, &extra)?;
     Ok(found)
 }
 
 /// Every kind found once and nothing else, or what is wrong, in words.
-fn check_set(found: &HashMap<Kind, Table>, extra: &[String]) -> Result<(), Unreadable> {
+fn check_set(found: &HashMap<Kind, (usize, Table)>, extra: &[String]) -> Result<(), Unreadable> {
     if !extra.is_empty() {
         return Err(Unreadable(format!(
             "The zip holds {}, which {} none of Dub's partners, commissions or payouts CSVs: zip only those three, and import again.",
@@ -237,12 +343,31 @@ fn check_set(found: &HashMap<Kind, Table>, extra: &[String]) -> Result<(), Unrea
     Ok(())
 }
 
-/// One CSV read whole (UTF-8 with or without BOM, UTF-16, `,` or `;`), or `None` when its
-/// columns are none of Dub's three files'.
-fn table(name: &str, bytes: Vec<u8>) -> Result<Option<Table>, Unreadable> {
-    let could_not = |e: std::io::Error| Unreadable(format!("{name} could not be read: {e}."));
-    let reader = super::decode::Utf8Reader::new(std::io::Cursor::new(bytes)).map_err(could_not)?;
-    let (delimiter, input) = sniff_delimiter(reader)?;
+/// What each record of a CSV is given to, with its table and line.
+type EachRecord<'e> = &'e mut dyn FnMut(&Table, u64, &csv::StringRecord) -> Result<(), Unreadable>;
+
+/// File `index` of the zip (`name`), unpacked as a CSV (UTF-8 with or without BOM, UTF-16, `,`
+/// or `;`) within the budget: its table, `None` when its columns are none of Dub's three
+/// files'; with `each`, its records too, one at a time as they unpack (a last one cut short
+/// refuses the file).
+fn unpack<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    (index, name): (usize, &str),
+    budget: &Budget,
+    each: Option<EachRecord<'_>>,
+) -> Result<Option<Table>, Unreadable> {
+    let unpacked = |e: &dyn std::fmt::Display| {
+        budget.or(Unreadable(format!(
+            "{name} in the zip could not be unpacked ({e}): the zip may be cut short. Download Dub's exports again."
+        )))
+    };
+    let entry = archive.by_index(index).map_err(cut)?;
+    let reader = super::decode::Utf8Reader::new(Unpacking {
+        inner: entry,
+        budget,
+    })
+    .map_err(|e| unpacked(&e))?;
+    let (delimiter, input) = sniff_delimiter(reader).map_err(|e| budget.or(e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -253,32 +378,42 @@ fn table(name: &str, bytes: Vec<u8>) -> Result<Option<Table>, Unreadable> {
             .iter()
             .map(|h| loose(cells::unguarded(h.trim())))
             .collect(),
+        Err(e) if e.is_io_error() => return Err(unpacked(&e)),
         Err(e) => return Err(Unreadable(format!("{name} could not be read: {e}."))),
     };
     if Kind::of(&headers).is_none() {
         return Ok(None);
     }
-    let mut records = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Unreadable(format!("{name}: line {}: {e}.", i + 2)))?;
-        let line = record.position().map_or(i as u64 + 2, csv::Position::line);
-        records.push((line, record));
-    }
-    if let Some((line, last)) = records.last()
-        && last.len() < headers.len()
-        && !(last.len() == 1 && last[0].is_empty())
-    {
-        return Err(Unreadable(format!(
-            "{name} ends in the middle of line {line}: it has {} of its {} columns. It looks cut short: download Dub's export again.",
-            last.len(),
-            headers.len()
-        )));
-    }
-    Ok(Some(Table {
+    let table = Table {
         file: name.to_owned(),
         headers,
-        records,
-    }))
+    };
+    let Some(each) = each else {
+        return Ok(Some(table));
+    };
+    let (mut record, mut at, mut short) = (csv::StringRecord::new(), 1u64, None);
+    loop {
+        at += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) if e.is_io_error() => return Err(unpacked(&e)),
+            Err(e) => return Err(Unreadable(format!("{name}: line {at}: {e}."))),
+        }
+        budget.row()?;
+        let line = record.position().map_or(at, csv::Position::line);
+        let cut_short =
+            record.len() < table.headers.len() && !(record.len() == 1 && record[0].is_empty());
+        short = cut_short.then_some((line, record.len()));
+        each(&table, line, &record)?;
+    }
+    if let Some((line, len)) = short {
+        return Err(Unreadable(format!(
+            "{name} ends in the middle of line {line}: it has {len} of its {} columns. It looks cut short: download Dub's export again.",
+            table.headers.len()
+        )));
+    }
+    Ok(Some(table))
 }
 
 /// Dub's payout statuses (its `PayoutStatus`).
@@ -292,48 +427,67 @@ const PAYOUT_STATUSES: [&str; 7] = [
     "canceled",
 ];
 
-/// The lists being built, with each item's origin.
+/// The lists being built, each item's JSON as it is read (a list's items joined by commas),
+/// with each item's origin.
 #[derive(Default)]
 struct Build {
-    partners: Vec<Value>,
+    partners: Vec<u8>,
     partner_origins: Vec<(String, u64)>,
     known: HashSet<String>,
-    commissions: Vec<Value>,
+    commissions: Vec<u8>,
     commission_origins: Vec<(String, u64)>,
-    payouts: Vec<Value>,
+    payouts: Vec<u8>,
     refused: Vec<RowError>,
     skipped: u64,
 }
 
+/// Adds `item` to a list being built.
+fn push(list: &mut Vec<u8>, item: &Value) -> Result<(), Unreadable> {
+    if !list.is_empty() {
+        list.push(b',');
+    }
+    serde_json::to_writer(list, item)
+        .map_err(|e| Unreadable(format!("The zip's rows could not be kept: {e}.")))
+}
+
 impl Build {
-    /// Partners as `GET /partners` answers them (no links: the export has none).
-    fn partners(&mut self, t: &Table) {
-        for (line, r) in &t.records {
-            let id = t.cell(r, "id");
-            if let Some(id) = &id {
-                self.known.insert(id.clone());
-            }
-            self.partners
-                .push(json!({"id": id, "name": t.cell(r, "name"), "email": t.cell(r, "email")}));
-            self.partner_origins.push((t.file.clone(), *line));
+    /// One record of a file of `kind`.
+    fn row(
+        &mut self,
+        kind: Kind,
+        t: &Table,
+        line: u64,
+        r: &csv::StringRecord,
+    ) -> Result<(), Unreadable> {
+        match kind {
+            Kind::Partners => self.partner(t, line, r),
+            Kind::Payouts => match self.payout(t, line, r) {
+                Ok(item) => {
+                    self.skipped += 1;
+                    push(&mut self.payouts, &item)
+                }
+                Err(e) => {
+                    self.refused.push(e);
+                    Ok(())
+                }
+            },
+            Kind::Commissions => self.commission(t, line, r),
         }
     }
 
-    /// Payouts checked and counted skipped, as `GET /payouts` answers them.
-    fn payouts(&mut self, t: &Table) -> Result<(), Unreadable> {
-        need_partner_column(t, Kind::Payouts)?;
-        for (line, r) in &t.records {
-            match self.payout(t, *line, r) {
-                Ok(item) => {
-                    self.skipped += 1;
-                    self.payouts.push(item);
-                }
-                Err(e) => self.refused.push(e),
-            }
+    /// A partner as `GET /partners` answers it (no links: the export has none).
+    fn partner(&mut self, t: &Table, line: u64, r: &csv::StringRecord) -> Result<(), Unreadable> {
+        let id = t.cell(r, "id");
+        if let Some(id) = &id {
+            self.known.insert(id.clone());
         }
+        let item = json!({"id": id, "name": t.cell(r, "name"), "email": t.cell(r, "email")});
+        push(&mut self.partners, &item)?;
+        self.partner_origins.push((t.file.clone(), line));
         Ok(())
     }
 
+    /// A payout checked (counted skipped), as `GET /payouts` answers it.
     fn payout(&self, t: &Table, line: u64, r: &csv::StringRecord) -> Result<Value, RowError> {
         let id = t
             .cell(r, "id")
@@ -345,7 +499,7 @@ impl Build {
             .cell(r, "status")
             .ok_or_else(|| t.refuse(line, "status", format!("is missing (one of {names})")))?;
         if !PAYOUT_STATUSES.contains(&status.as_str()) {
-            let message = format!("'{status}' is not one of {names}");
+            let message = format!("{} is not one of {names}", quoted(&status));
             return Err(t.refuse(line, "status", message));
         }
         Ok(json!({
@@ -365,42 +519,50 @@ impl Build {
             return Err(t.refuse(
                 line,
                 "partnerId",
-                format!("'{partner}' is not a partner of the partners CSV"),
+                format!("{} is not a partner of the partners CSV", quoted(&partner)),
             ));
         }
         Ok(partner)
     }
 
-    /// Commissions as `GET /commissions` answers them. Their customers are not taken: a
-    /// customer is bound on its partner's link, and Dub's partners export has no links.
-    fn commissions(&mut self, t: &Table) -> Result<(), Unreadable> {
-        need_partner_column(t, Kind::Commissions)?;
-        for (line, r) in &t.records {
-            match money(t, *line, r, "earnings") {
-                Ok(earnings) => {
-                    self.commissions.push(json!({
-                        "id": t.cell(r, "id"),
-                        "partner": {"id": t.cell(r, "partnerid")},
-                        "earnings": earnings,
-                        "currency": t.cell(r, "currency"),
-                        "status": t.cell(r, "status"),
-                    }));
-                    self.commission_origins.push((t.file.clone(), *line));
-                }
-                Err(e) => self.refused.push(e),
+    /// A commission as `GET /commissions` answers it. Its customer is not taken: a customer is
+    /// bound on its partner's link, and Dub's partners export has no links.
+    fn commission(
+        &mut self,
+        t: &Table,
+        line: u64,
+        r: &csv::StringRecord,
+    ) -> Result<(), Unreadable> {
+        match money(t, line, r, "earnings") {
+            Ok(earnings) => {
+                let item = json!({
+                    "id": t.cell(r, "id"),
+                    "partner": {"id": t.cell(r, "partnerid")},
+                    "earnings": earnings,
+                    "currency": t.cell(r, "currency"),
+                    "status": t.cell(r, "status"),
+                });
+                push(&mut self.commissions, &item)?;
+                self.commission_origins.push((t.file.clone(), line));
             }
+            Err(e) => self.refused.push(e),
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Program, Unreadable> {
-        let json = serde_json::to_vec(&json!({
-            "partners": self.partners,
-            "customers": [],
-            "commissions": self.commissions,
-            "payouts": self.payouts,
-        }))
-        .map_err(|e| Unreadable(format!("The zip's rows could not be kept: {e}.")))?;
+        let mut json = Vec::with_capacity(
+            self.partners.len() + self.commissions.len() + self.payouts.len() + 64,
+        );
+        for (key, items) in [
+            ("{\"partners\":[", &self.partners),
+            ("],\"customers\":[],\"commissions\":[", &self.commissions),
+            ("],\"payouts\":[", &self.payouts),
+        ] {
+            json.extend_from_slice(key.as_bytes());
+            json.extend_from_slice(items);
+        }
+        json.extend_from_slice(b"]}");
         let mut origins = self.partner_origins;
         origins.extend(self.commission_origins);
         Ok(Program {
@@ -509,6 +671,87 @@ mod tests {
         assert_eq!(p.refused[0].line, Some(4));
         assert_eq!(p.refused[0].file.as_deref(), Some("c.csv"));
         assert_eq!(p.skipped, 1);
+    }
+
+    const COMMISSIONS: &[u8] = b"id,type,amount,earnings,currency,status,partnerId\ncm_1,sale,$1.00,$0.50,usd,pending,pn_1\n";
+
+    /// A partners CSV of `rows` rows of `name_len`-character names.
+    fn partners(rows: usize, name_len: usize) -> Vec<u8> {
+        let mut csv = b"ID,Name,Email\n".to_vec();
+        let name = "n".repeat(name_len);
+        for i in 0..rows {
+            csv.extend_from_slice(format!("pn_{i},{name},p{i}@p.example\n").as_bytes());
+        }
+        csv
+    }
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn a_zip_whose_files_say_they_unpack_past_the_limit_is_refused_before_any_is_unpacked() {
+        let zip = zip_of(&[
+            ("partners.csv", &partners(2_000, 1_000)),
+            ("c.csv", COMMISSIONS),
+            ("payouts.csv", PAYOUTS),
+        ]);
+        assert!(zip.len() < 100_000, "{} bytes", zip.len());
+        let limits = Limits {
+            bytes: MIB,
+            rows: MAX_ROWS,
+        };
+        let e = read_within(std::io::Cursor::new(zip), limits)
+            .err()
+            .unwrap();
+        assert!(
+            e.0.starts_with("The zip's CSVs unpack to more than 1 MiB, the most one import reads"),
+            "{}",
+            e.0
+        );
+    }
+
+    #[test]
+    fn an_unpacking_past_the_limit_stops_there_whatever_the_zip_says() {
+        let zip = zip_of(&[("partners.csv", &partners(2_000, 1_000))]);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        let budget = Budget::new(Limits {
+            bytes: MIB,
+            rows: MAX_ROWS,
+        });
+        let mut rows = 0;
+        let mut each = |_: &Table, _: u64, _: &csv::StringRecord| {
+            rows += 1;
+            Ok(())
+        };
+        let e = unpack(&mut archive, (0, "partners.csv"), &budget, Some(&mut each))
+            .err()
+            .unwrap();
+        assert!(e.0.contains("unpack to more than 1 MiB"), "{}", e.0);
+        // Stopped within the limit: about 1 MiB of its 2 MiB of rows read.
+        assert!(rows > 500 && rows < 1_100, "{rows} rows");
+    }
+
+    #[test]
+    fn a_zip_of_more_rows_than_the_limit_is_refused_naming_it() {
+        let zip = zip_of(&[
+            ("partners.csv", &partners(2, 8)),
+            ("c.csv", COMMISSIONS),
+            ("payouts.csv", PAYOUTS),
+        ]);
+        let limits = Limits {
+            bytes: MAX_UNPACKED_BYTES,
+            rows: 3,
+        };
+        let e = read_within(std::io::Cursor::new(zip.clone()), limits)
+            .err()
+            .unwrap();
+        assert!(
+            e.0.starts_with("The zip's CSVs hold more than 3 rows, the most one import reads"),
+            "{}",
+            e.0
+        );
+        let limits = Limits { rows: 4, ..limits };
+        let p = read_within(std::io::Cursor::new(zip), limits).unwrap();
+        assert_eq!(p.origins.len(), 3);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::bounded::{Bound, MAX_RECORD_BYTES};
+use super::cells::quoted;
+use super::dashboard_csv::over_or;
 use super::model::{LinkRow, RowError, Source};
 use crate::domain::imported_slug::ImportedSlug;
 use crate::domain::{LinkSpec, Tracking};
@@ -106,7 +109,10 @@ fn tags_fault(tags: &[String]) -> Option<String> {
         return Some(format!("holds more than {MAX_TAGS} tags"));
     }
     let long = tags.iter().find(|t| t.chars().count() > MAX_TAG_LEN)?;
-    Some(format!("'{long}' is longer than {MAX_TAG_LEN} characters"))
+    Some(format!(
+        "{} is longer than {MAX_TAG_LEN} characters",
+        quoted(long)
+    ))
 }
 
 fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowError> {
@@ -127,7 +133,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
         .filter(|s| !s.is_empty())
         .ok_or_else(|| err(&r.names.slug, "is missing".into()))?;
     let imported = ImportedSlug::parse(slug)
-        .map_err(|e| err(&r.names.slug, format!("'{slug}' {}", e.message)))?;
+        .map_err(|e| err(&r.names.slug, format!("{} {}", quoted(slug), e.message)))?;
     let destination = r
         .destination
         .as_deref()
@@ -166,7 +172,7 @@ fn check_row(r: RawRow, seen: &mut HashMap<u128, u64>) -> Result<LinkRow, RowErr
     if let Some(first) = seen.get(&key) {
         return Err(err(
             &r.names.slug,
-            format!("'{slug}' appears again: row {first} already has it"),
+            format!("{} appears again: row {first} already has it", quoted(slug)),
         ));
     }
     seen.insert(key, r.row);
@@ -198,14 +204,20 @@ fn csv_rows(
     each: &mut dyn FnMut(RawRow) -> bool,
 ) -> Result<(), Unreadable> {
     let (delimiter, input) = super::dashboard_csv::sniff_delimiter(input)?;
+    let bound = Bound::new(MAX_RECORD_BYTES);
+    bound.start_at("a row", 0);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .delimiter(delimiter)
-        .from_reader(input);
+        .from_reader(bound.reader(input));
     let headers = reader
         .headers()
-        .map_err(|e| Unreadable(format!("The header row cannot be read: {e}.")))?
+        .map_err(|e| {
+            over_or(&bound, 1, 1, || {
+                Unreadable(format!("The header row cannot be read: {e}."))
+            })
+        })?
         .clone();
     let columns: HashMap<String, usize> = headers
         .iter()
@@ -223,11 +235,15 @@ fn csv_rows(
     let mut row = 1u64;
     loop {
         row += 1;
+        let line = reader.position().line();
+        bound.start_at("a row", reader.position().byte());
         let more = match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => each(read(&columns, &record, row, names)),
             Err(e) if e.is_io_error() => {
-                return Err(Unreadable(format!("The file could not be read: {e}.")));
+                return Err(over_or(&bound, row, line, || {
+                    Unreadable(format!("The file could not be read: {e}."))
+                }));
             }
             Err(e) => {
                 // The row is reported, with what the reader says; it is not guessed at.
@@ -284,7 +300,7 @@ fn count(raw: Option<String>) -> Result<Option<u64>, String> {
             .trim()
             .parse::<u64>()
             .map(Some)
-            .map_err(|_| format!("'{v}' is not a whole number of clicks")),
+            .map_err(|_| format!("{} is not a whole number of clicks", quoted(&v))),
     }
 }
 
@@ -359,8 +375,10 @@ fn json_rows(
     };
     let mut rows = 0u64;
     let mut stopped = false;
+    let bound = Bound::new(MAX_RECORD_BYTES);
     let mut list = super::json_list::List {
         path,
+        bound: &bound,
         found: false,
         each: &mut |item: Value| {
             rows += 1;
@@ -369,11 +387,13 @@ fn json_rows(
             go_on
         },
     };
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(bound.reader(input)));
     let read = serde::de::DeserializeSeed::deserialize(&mut list, &mut de).and_then(|()| de.end());
     let found = list.found;
     match read {
         Err(_) if stopped => Ok(()),
+        Err(_) if bound.over() => Err(bound.refusal(&format!("after {rows} items read"))),
         Err(e) if e.is_io() => Err(Unreadable(format!("The file could not be read: {e}."))),
         Err(e) => Err(Unreadable(format!("The file is not JSON: {e}."))),
         Ok(()) if !found => Err(Unreadable(format!(
@@ -404,7 +424,7 @@ fn json_count(v: Option<&Value>) -> Result<Option<u64>, String> {
         Some(n) => n
             .as_u64()
             .map(Some)
-            .ok_or_else(|| format!("{n} is not a whole number of clicks")),
+            .ok_or_else(|| format!("{} is not a whole number of clicks", quoted(&n.to_string()))),
     }
 }
 
@@ -482,6 +502,61 @@ mod tests {
             at,
             [(4, "slug"), (5, "destination_url"), (7, "slug"), (8, "row")]
         );
+    }
+
+    fn refusal(source: Source, format: Format, text: &str) -> String {
+        parse(source, format, text).expect_err("refused").0
+    }
+
+    #[test]
+    fn a_row_longer_than_the_cap_refuses_the_file_naming_it() {
+        // A quote never closed: the rest of the file would be one cell.
+        let open = format!(
+            "slug,destination_url\nok,https://a.example/\nx,\"{}",
+            "a,b\n".repeat(1_000_000)
+        );
+        let why = refusal(Source::Csv, Format::Csv, &open);
+        assert!(
+            why.starts_with("The file has a row longer than 1 MiB (row 3, from line 3), the most 10x reads (a quote never closed"),
+            "{why}"
+        );
+        // No line break at all: the header row itself.
+        let flat = format!("slug,destination_url{}", ",x".repeat(1_500_000));
+        let why = refusal(Source::Csv, Format::Csv, &flat);
+        assert!(
+            why.contains("a row longer than 1 MiB (row 1, from line 1)"),
+            "{why}"
+        );
+        // A dashboard's export, read by its own reader, the same.
+        let dub = format!(
+            "Short link,Destination URL\nd.to/x,\"{}",
+            "a".repeat(3_000_000)
+        );
+        let why = refusal(Source::Dub, Format::Csv, &dub);
+        assert!(
+            why.contains("a row longer than 1 MiB (row 2, from line 2)"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_json_item_key_or_value_longer_than_the_cap_refuses_the_file() {
+        let long = "a".repeat(1_500_000);
+        let item = format!(r#"[{{"key":"k","url":"https://a.example/"}},{{"key":"{long}"}}]"#);
+        let why = refusal(Source::Dub, Format::Json, &item);
+        assert!(
+            why.starts_with("The file has an item longer than 1 MiB (after 1 items read)"),
+            "{why}"
+        );
+        let key = format!(r#"{{"{long}":1,"links":[]}}"#);
+        let why = refusal(Source::Bitly, Format::Json, &key);
+        assert!(why.contains("a key longer than 1 MiB"), "{why}");
+        let value = format!(r#"{{"links":"{long}"}}"#);
+        let why = refusal(Source::Bitly, Format::Json, &value);
+        assert!(why.contains("a value longer than 1 MiB"), "{why}");
+        // What is skipped is never held, so it may be long.
+        let skipped = format!(r#"{{"meta":"{long}","links":[]}}"#);
+        assert!(parse(Source::Bitly, Format::Json, &skipped).is_ok());
     }
 
     #[test]

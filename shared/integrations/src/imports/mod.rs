@@ -19,6 +19,7 @@
 //! of the chunk, per row ONE read of its marker and the link's write (`links::upsert`), ONE
 //! version-checked put of the job (its cursor and counts) and ONE delete of the chunk.
 
+pub mod bounded;
 pub mod cells;
 pub mod column_maps;
 pub mod dashboard_csv;
@@ -206,6 +207,7 @@ pub(crate) fn new_job(import_id: ImportId, options: &Options) -> Job {
         counts: Counts::default(),
         errors: Vec::new(),
         notes: Vec::new(),
+        notes_left_out: 0,
         chunks: 0,
         cursor: 0,
         actor: crate::kernel::audit::actor(),
@@ -247,7 +249,7 @@ pub(crate) async fn launch(
 }
 
 /// What a file's staging came to: its chunks, the rows in them, and the rows refused (the
-/// first [`model::MAX_ERRORS`] of them kept).
+/// first of them kept, as [`model::keep`] says).
 #[derive(Debug, Default)]
 pub struct Staged {
     pub chunks: u64,
@@ -256,23 +258,21 @@ pub struct Staged {
     /// Rows read and left out by the reading itself (Dub's payouts: `dub_zip`).
     pub skipped: u64,
     pub errors: Vec<model::RowError>,
+    /// The bytes `errors` take ([`model::keep`]).
+    errors_bytes: usize,
 }
 
 impl Staged {
     fn refuse(&mut self, e: model::RowError) {
         self.failed += 1;
-        if self.errors.len() < model::MAX_ERRORS {
-            self.errors.push(e);
-        }
+        model::keep(&mut self.errors, &mut self.errors_bytes, e);
     }
 
     /// The refused rows, on the job.
     pub fn report(&self, job: &mut Job) {
         job.counts.failed += self.failed;
         job.counts.skipped += self.skipped;
-        for e in &self.errors {
-            job.refused(e.clone());
-        }
+        job.refused(self.errors.iter().cloned());
     }
 }
 
@@ -491,7 +491,7 @@ fn spawn_reader(
 /// program it holds read as Dub's lists are, each refused row named by its file and line.
 fn read_zip(mut open: Opener, tx: &tokio::sync::mpsc::Sender<Staging>) -> Result<(), Unreadable> {
     let file = open().map_err(|e| Unreadable(format!("The zip could not be read: {e}.")))?;
-    let program = dub_zip::read(file)?;
+    let mut program = dub_zip::read(file)?;
     for e in &program.refused {
         if tx.blocking_send(Staging::Refused(e.clone())).is_err() {
             return Ok(());
@@ -500,7 +500,7 @@ fn read_zip(mut open: Opener, tx: &tokio::sync::mpsc::Sender<Staging>) -> Result
     if tx.blocking_send(Staging::Skipped(program.skipped)).is_err() {
         return Ok(());
     }
-    let mut lists = bytes_opener(program.json.clone());
+    let mut lists = bytes_opener(std::mem::take(&mut program.json));
     programs::each_row(Source::DubPartners, &mut lists, &mut |row| {
         let row = match row {
             programs::ProgramRow::Refused(e) => Staging::Refused(program.locate(e)),

@@ -144,6 +144,59 @@ impl RowError {
 /// The most row errors a job keeps (the count of failed rows goes on).
 pub const MAX_ERRORS: usize = 1_000;
 
+/// The most bytes of row errors and notes, together, a job keeps: with the rest of the job
+/// within a store item's 400 KiB, whatever the rows' cells held.
+pub const MAX_ERROR_BYTES: usize = 300 * 1024;
+
+/// The most characters of a kept row error's message and of its field: a message quotes a
+/// cell shortened already ([`super::cells::quoted`]), a field is a column's name.
+const MAX_MESSAGE_CHARS: usize = 500;
+const MAX_FIELD_CHARS: usize = 100;
+
+impl RowError {
+    /// About the bytes it takes in the stored job (its JSON, escapes counted high).
+    fn stored_bytes(&self) -> usize {
+        fn digits(n: u64) -> usize {
+            n.checked_ilog10().map_or(1, |d| d as usize + 1)
+        }
+        fn text(s: &str) -> usize {
+            s.bytes()
+                .map(|b| match b {
+                    b'"' | b'\\' => 2,
+                    0..=0x1f => 6,
+                    _ => 1,
+                })
+                .sum()
+        }
+        let line = self.line.map_or(0, |l| 8 + digits(l));
+        let file = self.file.as_deref().map_or(0, |f| 10 + text(f));
+        40 + digits(self.row) + text(&self.field) + text(&self.message) + line + file
+    }
+}
+
+/// The bytes `kept` take, as [`keep`] counts them.
+pub fn kept_bytes(kept: &[RowError]) -> usize {
+    kept.iter().map(RowError::stored_bytes).sum()
+}
+
+/// Adds `e`, its message and field shortened, to `kept` (whose errors take `used` bytes,
+/// counted on) while they hold fewer than [`MAX_ERRORS`] and it fits in [`MAX_ERROR_BYTES`]
+/// with them; whether it was added.
+pub fn keep(kept: &mut Vec<RowError>, used: &mut usize, mut e: RowError) -> bool {
+    if kept.len() >= MAX_ERRORS {
+        return false;
+    }
+    e.message = super::cells::shortened(&e.message, MAX_MESSAGE_CHARS).into_owned();
+    e.field = super::cells::shortened(&e.field, MAX_FIELD_CHARS).into_owned();
+    let size = e.stored_bytes();
+    if *used + size > MAX_ERROR_BYTES {
+        return false;
+    }
+    *used += size;
+    kept.push(e);
+    true
+}
+
 /// An import, as stored and (less the worker's fields) answered.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,6 +212,10 @@ pub struct Job {
     /// apart from `errors`, whose number is the failed count's.
     #[serde(default)]
     pub notes: Vec<RowError>,
+    /// Notes past the most a job keeps ([`keep`]), counted (as `counts.failed` counts the
+    /// errors past it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub notes_left_out: u64,
     /// Staged chunks, and the first not yet written (the worker's cursor).
     pub chunks: u64,
     pub cursor: u64,
@@ -250,26 +307,42 @@ pub struct Mark {
 }
 
 impl Job {
-    /// Adds a row's error (kept up to [`MAX_ERRORS`]) and counts it failed.
-    pub fn fail_row(&mut self, e: RowError) {
-        self.counts.failed += 1;
-        self.refused(e);
+    /// The bytes its errors and notes take ([`keep`]).
+    fn kept_bytes(&self) -> usize {
+        kept_bytes(&self.errors) + kept_bytes(&self.notes)
     }
 
-    /// Adds the error of a row counted failed already (a staging's refused rows).
-    pub fn refused(&mut self, e: RowError) {
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(e);
+    /// Adds rows' errors (kept as [`keep`] says) and counts them failed.
+    pub fn fail_rows(&mut self, errors: impl IntoIterator<Item = RowError>) {
+        let mut used = self.kept_bytes();
+        for e in errors {
+            self.counts.failed += 1;
+            keep(&mut self.errors, &mut used, e);
         }
     }
 
-    /// Adds what could not come in of a row that came in (a partner's link or coupon code),
-    /// without counting the row failed.
-    pub fn note(&mut self, e: RowError) {
-        if self.notes.len() < MAX_ERRORS {
-            self.notes.push(e);
+    /// Adds the errors of rows counted failed already (a staging's refused rows).
+    pub fn refused(&mut self, errors: impl IntoIterator<Item = RowError>) {
+        let mut used = self.kept_bytes();
+        for e in errors {
+            keep(&mut self.errors, &mut used, e);
         }
     }
+
+    /// Adds what could not come in of rows that came in (a partner's link or coupon code),
+    /// without counting the rows failed; a note not kept is counted in `notes_left_out`.
+    pub fn add_notes(&mut self, notes: impl IntoIterator<Item = RowError>) {
+        let mut used = self.kept_bytes();
+        for e in notes {
+            if !keep(&mut self.notes, &mut used, e) {
+                self.notes_left_out += 1;
+            }
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A link row, read from an export and checked.
@@ -489,3 +562,71 @@ impl Field {
 /// that holds it, as the file writes it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMap(pub std::collections::BTreeMap<Field, String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::store::validate::MAX_ITEM_BYTES;
+
+    fn job() -> Job {
+        let options = crate::imports::Options {
+            source: Source::Csv,
+            format: Format::Csv,
+            dry_run: false,
+            on_conflict: OnConflict::Skip,
+            column_map: None,
+        };
+        crate::imports::new_job(ImportId::new(), &options)
+    }
+
+    fn refused(row: u64, message: String) -> RowError {
+        RowError {
+            row,
+            field: "slug".into(),
+            message,
+            line: Some(row),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_thousand_rows_of_long_errors_and_notes_still_fit_the_jobs_item() {
+        let mut job = job();
+        job.fail_rows((2..1_002).map(|row| refused(row, "x".repeat(400))));
+        job.add_notes((2..1_002).map(|row| refused(row, "\"".repeat(400))));
+        let stored = serde_json::to_vec(&job).unwrap().len();
+        assert!(stored < MAX_ITEM_BYTES - 64 * 1024, "{stored} bytes");
+        assert_eq!(job.counts.failed, 1_000);
+        // The first rows are the ones kept, as many as fit; the notes past them are counted.
+        assert!(job.errors.len() > 500 && job.errors.len() < 1_000);
+        assert_eq!(job.errors[0].row, 2);
+        assert_eq!(job.notes_left_out, 1_000 - job.notes.len() as u64);
+    }
+
+    #[test]
+    fn a_kept_error_says_at_most_500_characters() {
+        let mut job = job();
+        job.fail_rows([RowError {
+            field: "h".repeat(10_000),
+            ..refused(2, "é".repeat(410_000))
+        }]);
+        let kept = &job.errors[0];
+        assert_eq!(kept.message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(kept.message.ends_with('…'));
+        assert_eq!(kept.field.chars().count(), MAX_FIELD_CHARS + 1);
+    }
+
+    #[test]
+    fn errors_past_a_thousand_are_counted_not_kept() {
+        let mut job = job();
+        // Added a chunk's rows at a time, as the worker adds them.
+        for rows in (2..1_502).collect::<Vec<u64>>().chunks(100) {
+            job.fail_rows(rows.iter().map(|&row| refused(row, "is missing".into())));
+            job.add_notes(rows.iter().map(|&row| refused(row, "is missing".into())));
+        }
+        assert_eq!(job.counts.failed, 1_500);
+        assert_eq!(job.errors.len(), MAX_ERRORS);
+        assert_eq!(job.notes.len(), MAX_ERRORS);
+        assert_eq!(job.notes_left_out, 500);
+    }
+}

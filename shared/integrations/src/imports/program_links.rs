@@ -17,6 +17,7 @@ use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
 
 use super::ImportError;
+use super::cells::quoted;
 use super::model::{Job, PartnerRow, ReferralLink, RowError};
 
 /// The campaign of an imported link: `imp_` and its slug (a hash of it when that is too long),
@@ -43,7 +44,7 @@ fn note(p: &PartnerRow, field: &str, message: impl Into<String>) -> RowError {
 /// A link checked: its slug and spec, or why it cannot come in.
 fn checked(p: &PartnerRow, l: &ReferralLink) -> Result<(ImportedSlug, LinkSpec), RowError> {
     let slug = ImportedSlug::parse(&l.token)
-        .map_err(|e| note(p, &l.field, format!("'{}' {}", l.token, e.message)))?;
+        .map_err(|e| note(p, &l.field, format!("{} {}", quoted(&l.token), e.message)))?;
     let url = l
         .url
         .clone()
@@ -78,12 +79,16 @@ pub(crate) fn would_note(p: &PartnerRow) -> Vec<RowError> {
     }
     for code in &p.coupons {
         if let Err(e) = CouponCode::parse(code) {
-            notes.push(note(p, "coupons", format!("'{code}' {}", e.message)));
+            notes.push(note(
+                p,
+                "coupons",
+                format!("{} {}", quoted(code), e.message),
+            ));
         } else if !any {
             notes.push(note(
                 p,
                 "coupons",
-                format!("'{code}' needs a referral link to sit on"),
+                format!("{} needs a referral link to sit on", quoted(code)),
             ));
         }
     }
@@ -140,7 +145,7 @@ async fn link(
             Err(note(
                 p,
                 &l.field,
-                format!("'{}' is another partner's link", l.token),
+                format!("{} is another partner's link", quoted(&l.token)),
             ))
         });
     }
@@ -175,7 +180,7 @@ async fn link(
         Err(LinkError::SlugTaken(_)) => Ok(Err(note(
             p,
             &l.field,
-            format!("'{}' is taken here by another link", l.token),
+            format!("{} is taken here by another link", quoted(&l.token)),
         ))),
         Err(LinkError::Store(e)) => Err(e.into()),
         Err(other) => Ok(Err(note(p, &l.field, other.to_string()))),
@@ -192,13 +197,19 @@ async fn coupon(
 ) -> Result<Result<(), RowError>, ImportError> {
     let code = match CouponCode::parse(raw) {
         Ok(c) => c,
-        Err(e) => return Ok(Err(note(p, "coupons", format!("'{raw}' {}", e.message)))),
+        Err(e) => {
+            return Ok(Err(note(
+                p,
+                "coupons",
+                format!("{} {}", quoted(raw), e.message),
+            )));
+        }
     };
     let Some(campaign) = campaign else {
         return Ok(Err(note(
             p,
             "coupons",
-            format!("'{raw}' needs a referral link to sit on"),
+            format!("{} needs a referral link to sit on", quoted(raw)),
         )));
     };
     let store = io.store.as_ref();
@@ -215,7 +226,7 @@ async fn coupon(
                 Err(note(
                     p,
                     "coupons",
-                    format!("'{raw}' is another partner's code here"),
+                    format!("{} is another partner's code here", quoted(raw)),
                 ))
             })
         }

@@ -72,17 +72,17 @@ pub async fn run(
             write_chunk(io, cache, keys, handle, &job, &chunk),
         )
         .await?;
+        let mut failed = Vec::new();
         for outcome in outcomes {
             match outcome {
                 Outcome::Created => job.counts.created += 1,
                 Outcome::Updated => job.counts.updated += 1,
                 Outcome::Skipped => job.counts.skipped += 1,
-                Outcome::Failed(e) => job.fail_row(e),
+                Outcome::Failed(e) => failed.push(e),
             }
         }
-        for n in notes {
-            job.note(n);
-        }
+        job.fail_rows(failed);
+        job.add_notes(notes);
         job.cursor += 1;
         match store
             .write(job_put(handle, &job, Cond::Version(version), version + 1)?)

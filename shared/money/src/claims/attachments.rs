@@ -21,6 +21,10 @@ pub const MAX_PER_CLAIM: usize = 5;
 /// The most pixels an image may have (a phone's screenshot has ~3.5 million): a small file that
 /// says it is huge is refused before it is decoded.
 const MAX_PIXELS: u64 = 40_000_000;
+/// The most bytes an image may take decoded (its pixels by the bytes of each: 16-bit RGBA
+/// takes eight), refused before the decoder allocates them: a phone's screenshot takes ~14 MB
+/// as 8-bit RGBA.
+const MAX_DECODED_BYTES: usize = 64 * 1024 * 1024;
 
 /// The type the first bytes say: PNG's eight-byte signature, JPEG's start-of-image marker.
 pub fn sniff(bytes: &[u8]) -> Option<ImageType> {
@@ -101,9 +105,20 @@ pub fn check(
     Ok((kind, width, height))
 }
 
-fn too_large(width: u32, height: u32) -> Option<String> {
-    (u64::from(width) * u64::from(height) > MAX_PIXELS)
-        .then(|| format!("{width}×{height} pixels is more than an image of an order needs"))
+/// Why an image of `width`×`height` pixels taking `decoded` bytes is not decoded, if it is not.
+fn too_large(width: u32, height: u32, decoded: u64) -> Option<String> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Some(format!(
+            "{width}×{height} pixels is more than an image of an order needs"
+        ));
+    }
+    (decoded > MAX_DECODED_BYTES as u64).then(|| {
+        format!(
+            "{width}×{height} pixels take {} MB decoded; an image of an order may take at most {} MB",
+            decoded.div_ceil(1_048_576),
+            MAX_DECODED_BYTES / 1_048_576
+        )
+    })
 }
 
 fn decode_png(bytes: &[u8]) -> Result<(u32, u32), String> {
@@ -113,12 +128,12 @@ fn decode_png(bytes: &[u8]) -> Result<(u32, u32), String> {
     let decoder = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), limits);
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
     let (width, height) = (reader.info().width, reader.info().height);
-    if let Some(why) = too_large(width, height) {
-        return Err(why);
-    }
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| "its size cannot be held".to_owned())?;
+    if let Some(why) = too_large(width, height, size as u64) {
+        return Err(why);
+    }
     let mut buf = vec![0; size];
     reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     Ok((width, height))
@@ -131,9 +146,12 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32), String> {
         .info()
         .ok_or_else(|| "it has no image header".to_owned())?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if let Some(why) = too_large(width, height) {
+    let decoded = u64::from(width) * u64::from(height) * info.pixel_format.pixel_bytes() as u64;
+    if let Some(why) = too_large(width, height, decoded) {
         return Err(why);
     }
+    // The decoder's own bound, beside the one above (its buffers, whatever the header said).
+    decoder.set_max_decoding_buffer_size(MAX_DECODED_BYTES);
     decoder.decode().map_err(|e| e.to_string())?;
     Ok((width, height))
 }
@@ -168,7 +186,14 @@ pub async fn add(
             "This claim already holds {MAX_PER_CLAIM} images, the most a claim can."
         )));
     }
-    let (kind, width, height) = check(content_type, &bytes)?;
+    // Decoding takes a CPU for as long as the image's size: on a blocking thread, not the
+    // runtime's.
+    let content_type = content_type.map(str::to_owned);
+    let (checked, bytes) =
+        tokio::task::spawn_blocking(move || (check(content_type.as_deref(), &bytes), bytes))
+            .await
+            .map_err(|e| StoreError::Other(format!("the image's check stopped: {e}")))?;
+    let (kind, width, height) = checked?;
     let uploads = uploads.ok_or_else(|| {
         ClaimError::NotPossible(
             "This server keeps no files (no uploads storage is set up): the claim takes no \
@@ -265,6 +290,64 @@ mod tests {
             w.write_image_data(&[255, 0, 0, 0, 0, 255]).unwrap();
         }
         out
+    }
+
+    /// A PNG of `width`×`height` 16-bit RGBA pixels (eight bytes each), all zeros: a few
+    /// hundred KB on disk however many it has.
+    fn png_of_zeros(width: u32, height: u32) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut e = png::Encoder::new(&mut out, width, height);
+            e.set_color(png::ColorType::Rgba);
+            e.set_depth(png::BitDepth::Sixteen);
+            e.set_filter(png::Filter::NoFilter);
+            e.set_deflate_compression(png::DeflateCompression::Level(9));
+            let mut w = e.write_header().unwrap();
+            let mut rows = w.stream_writer().unwrap();
+            let row = vec![0u8; width as usize * 8];
+            for _ in 0..height {
+                rows.write_all(&row).unwrap();
+            }
+            rows.finish().unwrap();
+        }
+        out
+    }
+
+    /// A JPEG's header (SOI, a baseline frame of `width`×`height` and three components): what
+    /// its metadata says, with no image after it.
+    fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&width.to_be_bytes());
+        out.extend_from_slice(&[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn an_image_that_would_take_more_than_64_mb_decoded_is_refused_before_it_is_decoded() {
+        // 3,000×3,000 is under the pixels' bound, but at eight bytes a pixel takes ~69 MB.
+        let png_bytes = png_of_zeros(3_000, 3_000);
+        assert!(png_bytes.len() < 1024 * 1024, "{} bytes", png_bytes.len());
+        let said = refusal(check(Some("image/png"), &png_bytes));
+        assert!(
+            said.contains(
+                "3000×3000 pixels take 69 MB decoded; an image of an order may take at most 64 MB"
+            ),
+            "{said}"
+        );
+        // 8,000×4,000 RGB: 32 million pixels, three bytes each.
+        let said = refusal(check(Some("image/jpeg"), &jpeg_header(8_000, 4_000)));
+        assert!(
+            said.contains("8000×4000 pixels take 92 MB decoded"),
+            "{said}"
+        );
+        // Within both bounds, decoded.
+        assert_eq!(
+            check(None, &png_of_zeros(1_000, 1_000)).unwrap(),
+            (ImageType::Png, 1_000, 1_000)
+        );
     }
 
     fn refusal(r: Result<(ImageType, u32, u32), ClaimError>) -> String {

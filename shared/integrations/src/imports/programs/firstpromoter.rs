@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, decimal, full_name, text};
+use crate::imports::cells::quoted;
 use crate::imports::model::{PastStatus, ReferralLink};
 
 pub(crate) const SHAPE: Shape = Shape {
@@ -86,7 +87,10 @@ fn commission(c: &Value, _: &Joins) -> RawCommission {
         Some("approved") => Ok(PastStatus::Due),
         Some("pending") => Ok(PastStatus::Pending),
         Some("denied") => Ok(PastStatus::Voided),
-        Some(other) => Err(format!("'{other}' is not one of pending, approved, denied")),
+        Some(other) => Err(format!(
+            "{} is not one of pending, approved, denied",
+            quoted(other)
+        )),
         None => Err("is missing (one of pending, approved, denied)".into()),
     };
     RawCommission {

@@ -19,6 +19,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::bounded::{Bound, MAX_RECORD_BYTES};
+use super::cells::quoted;
 use super::links_sources::Unreadable;
 use super::model::{
     CommissionRow, CustomerRow, PartnerRow, PastStatus, ReferralLink, RowEmail, RowError, Source,
@@ -161,22 +163,30 @@ fn pass(
     let could_not = |e: std::io::Error| Unreadable(format!("The file could not be read: {e}."));
     let reader = super::decode::Utf8Reader::new(open().map_err(could_not)?).map_err(could_not)?;
     let mut stopped = false;
+    let mut items = 0u64;
     let mut each = |list: &str, item: Value| {
+        items += 1;
         let go_on = each(list, item);
         stopped = !go_on;
         go_on
     };
+    let bound = Bound::new(MAX_RECORD_BYTES);
     let mut named = super::json_list::Named {
         names,
+        bound: &bound,
         each: &mut each,
         object: false,
         not_a_list: None,
     };
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+    let mut de =
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(bound.reader(reader)));
     let read = serde::de::DeserializeSeed::deserialize(&mut named, &mut de).and_then(|()| de.end());
     let (object, not_a_list) = (named.object, named.not_a_list.take());
     match read {
         Err(_) if stopped => return Ok(false),
+        Err(_) if bound.over() => {
+            return Err(bound.refusal(&format!("after {items} items read")));
+        }
         Err(e) if e.is_io() => return Err(Unreadable(format!("The file could not be read: {e}."))),
         Err(e) => return Err(Unreadable(format!("The file is not JSON: {e}."))),
         Ok(()) => {}
@@ -376,9 +386,13 @@ fn partner_of(
     ids: &HashMap<String, PartnerId>,
 ) -> Result<PartnerId, RowError> {
     let raw = raw.ok_or_else(|| err(row, field, "is missing"))?;
-    ids.get(&raw)
-        .cloned()
-        .ok_or_else(|| err(row, field, format!("'{raw}' is not a partner of this file")))
+    ids.get(&raw).cloned().ok_or_else(|| {
+        err(
+            row,
+            field,
+            format!("{} is not a partner of this file", quoted(&raw)),
+        )
+    })
 }
 
 fn customer(
@@ -440,7 +454,13 @@ fn commission(
         Some(raw) => Some(
             crate::domain::time::parse_rfc3339(&raw)
                 .map(crate::domain::time::Timestamp::at)
-                .ok_or_else(|| err(row, "due_at", format!("'{raw}' is not an RFC 3339 time")))?,
+                .ok_or_else(|| {
+                    err(
+                        row,
+                        "due_at",
+                        format!("{} is not an RFC 3339 time", quoted(&raw)),
+                    )
+                })?,
         ),
     };
     Ok(CommissionRow {
@@ -464,7 +484,7 @@ pub(crate) fn cents(v: &Value, pointer: &str) -> Result<i64, String> {
         Some(Value::String(s)) => s
             .trim()
             .parse::<i64>()
-            .map_err(|_| format!("'{s}' is not a whole number of cents")),
+            .map_err(|_| format!("{} is not a whole number of cents", quoted(s))),
         _ => Err("is missing".into()),
     }
 }
@@ -492,7 +512,7 @@ pub fn status_of(raw: Option<String>, table: &[(&str, PastStatus)]) -> Result<Pa
             .iter()
             .find(|(n, _)| *n == s)
             .map(|(_, st)| *st)
-            .ok_or_else(|| format!("'{s}' is not one of {names}")),
+            .ok_or_else(|| format!("{} is not one of {names}", quoted(&s))),
     }
 }
 
@@ -504,4 +524,25 @@ pub(crate) fn full_name(first: Option<String>, last: Option<String>) -> Option<S
         .collect::<Vec<_>>()
         .join(" ");
     Some(name).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_programs_item_longer_than_the_cap_refuses_the_file() {
+        let long = "a".repeat(1_500_000);
+        let file = format!(
+            r#"{{"partners":[{{"id":"pn_1","name":"Kim"}},{{"id":"pn_2","name":"{long}"}}]}}"#
+        );
+        let mut open = crate::imports::bytes_opener(file.into_bytes());
+        let why = each_row(Source::DubPartners, &mut open, &mut |_| true)
+            .expect_err("refused")
+            .0;
+        assert!(
+            why.starts_with("The file has an item longer than 1 MiB (after 1 items read)"),
+            "{why}"
+        );
+    }
 }

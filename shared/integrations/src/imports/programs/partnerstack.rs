@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use super::{Joins, RawCommission, RawCustomer, RawPartner, Shape, cents, full_name, text};
+use crate::imports::cells::quoted;
 use crate::imports::model::{PastStatus, ReferralLink};
 
 pub(crate) const SHAPE: Shape = Shape {
@@ -72,7 +73,8 @@ fn commission(r: &Value, _: &Joins) -> RawCommission {
         }
         (_, Some("available" | "failed")) => Ok(PastStatus::Due),
         (_, Some(other)) => Err(format!(
-            "'{other}' is not one of available, in_transit, withdrawn, paid_externally, merging, expired, failed"
+            "{} is not one of available, in_transit, withdrawn, paid_externally, merging, expired, failed",
+            quoted(other)
         )),
         (_, None) => Err("is missing".into()),
     };
