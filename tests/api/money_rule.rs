@@ -543,3 +543,70 @@ async fn a_member_who_acts_for_a_partner_never_sets_the_exchange_rates() {
     let set = json_of(op.post_fx_rates(&rates).await, 201).await;
     assert_eq!(set["rates"]["USD"], "9.99", "{set}");
 }
+
+/// The statuses of `partner`'s lines, sorted.
+async fn lines_of(app: &TestApp, partner: &str) -> Vec<String> {
+    let op = app.as_role("acme", Role::Operator);
+    let path = format!("/commissions?partnerId={partner}");
+    let lines = json_of(op.get(&path).await, 200).await;
+    let mut got: Vec<String> = (lines["items"].as_array().unwrap().iter())
+        .map(|l| l["status"].as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    got
+}
+
+/// A program import writes approved lines for the partners it names: an admin who acts for
+/// one of them (`jane`, made before the import) imports the program, and each commission row
+/// of hers fails in the rule's words, reported at its row as any bad row is, while the rest
+/// comes in; the same file imported by another admin brings her lines in.
+#[tokio::test]
+async fn a_program_import_never_writes_the_lines_of_the_importers_own_partner() {
+    use crate::imports::{finished, fixture};
+    let app = spawn_app().await;
+    let op = app.as_role("acme", Role::Operator);
+    let jane = json!({"partnerId": "jane", "name": "Jane Doe"});
+    json_of(op.create_partner(&jane).await, 201).await;
+    member(&app, "mia@acme.example", Role::Admin).await;
+    let link = invite_by_operator(&app, "jane", "mia@acme.example").await;
+    let (mia, _) = Browser::from_link(&app, &link).await;
+    let mia = mia.acting_as("member");
+
+    let file: Value = serde_json::from_slice(&fixture("rewardful.json")).unwrap();
+    let path = "/v2/handles/acme/imports?source=rewardful";
+    let started = json_of(mia.post(path, &file).await, 202).await;
+    let report = finished(&app, started["importId"].as_str().unwrap()).await;
+    assert_eq!(report["status"], "done", "{report}");
+    let own: Vec<&Value> = (report["errors"].as_array().unwrap().iter())
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("You are also partner jane")
+        })
+        .collect();
+    assert_eq!(own.len(), 2, "jane's two commission rows: {report}");
+    for e in &own {
+        assert_eq!(e["field"], "affiliate.id", "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("another member"),
+            "{e}"
+        );
+    }
+    assert!(lines_of(&app, "jane").await.is_empty());
+
+    // Another admin (no partner of her own) imports the same file: jane's lines come in.
+    let again = crate::imports::post_import(
+        &app,
+        "acme",
+        "source=rewardful",
+        "application/json",
+        fixture("rewardful.json"),
+        Role::Admin,
+    )
+    .await;
+    let again = json_of(again, 202).await;
+    let report = finished(&app, again["importId"].as_str().unwrap()).await;
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(lines_of(&app, "jane").await, ["approved", "paid"]);
+}

@@ -7,7 +7,7 @@ pub mod imports;
 
 // The lower crates' modules under the paths the code names them by (`crate::partners::…`).
 use tenx_attribution::{conversions, customers};
-use tenx_identity::partners;
+use tenx_identity::{partners, people};
 use tenx_kernel::{domain, kernel, platform};
 use tenx_money::{ledger, payout_methods};
 use tenx_tracking::{campaigns, links};

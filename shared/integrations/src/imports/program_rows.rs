@@ -19,6 +19,7 @@ use crate::kernel::io::Io;
 use crate::kernel::state::LinkCache;
 use crate::ledger::model::{Commission, Kind, Status};
 use crate::payout_methods::Details;
+use crate::people::acting::Decider;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::ImportError;
@@ -342,20 +343,38 @@ fn line_of(job: &Job, c: &CommissionRow) -> Commission {
     line
 }
 
-/// A past commission: a line of kind `imported`, once per old-tool id.
+/// The row failed at the field that names its partner, saying `message`.
+fn partner_failure(c: &CommissionRow, message: String) -> Outcome {
+    let field = if c.partner_field.is_empty() {
+        "affiliate.id".into()
+    } else {
+        c.partner_field.clone()
+    };
+    Outcome::Failed(RowError {
+        row: c.row,
+        field,
+        message,
+        ..Default::default()
+    })
+}
+
+/// A past commission: a line of kind `imported`, once per old-tool id; never one of the
+/// importer's own partner (the money rule: the row fails in its words, a dry run says so).
 pub(crate) async fn commission(
     store: &dyn Store,
     handle: &Handle,
-    job: &Job,
+    (job, importer): (&Job, &Decider),
     c: &CommissionRow,
 ) -> Result<Outcome, ImportError> {
     let (xpk, xsk) = keys::import_external(handle, job.source.as_str(), &c.external_id);
     let seen = store.get(&xpk, &xsk).await?.is_some();
+    let own = (importer.refuse(Some(&c.partner_id)))
+        .err()
+        .map(|own| partner_failure(c, own.to_string()));
     if job.dry_run {
-        return Ok(if seen {
-            Outcome::Skipped
-        } else {
-            Outcome::Created
+        return Ok(match (seen, own) {
+            (true, _) => Outcome::Skipped,
+            (false, own) => own.unwrap_or(Outcome::Created),
         });
     }
     let (key, marker) = marker(handle, job, c.row)?;
@@ -365,20 +384,15 @@ pub(crate) async fn commission(
     if seen {
         return Ok(Outcome::Skipped);
     }
+    if let Some(own) = own {
+        return Ok(own);
+    }
     if crate::partners::get(store, handle, &c.partner_id)
         .await?
         .is_none()
     {
-        return Ok(Outcome::Failed(RowError {
-            row: c.row,
-            field: if c.partner_field.is_empty() {
-                "affiliate.id".into()
-            } else {
-                c.partner_field.clone()
-            },
-            message: format!("its partner {} was not imported", c.partner_id),
-            ..Default::default()
-        }));
+        let message = format!("its partner {} was not imported", c.partner_id);
+        return Ok(partner_failure(c, message));
     }
     let line = line_of(job, c);
     let mut ops = vec![

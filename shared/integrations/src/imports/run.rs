@@ -5,10 +5,11 @@
 //! exact. A dry run writes nothing but the job.
 
 use crate::domain::imported_slug::ImportedSlug;
-use crate::domain::{Handle, ImportId, LinkSpec};
+use crate::domain::{Handle, ImportId, LinkSpec, UserId};
 use crate::kernel::io::Io;
 use crate::kernel::state::LinkCache;
 use crate::links::{LinkError, Precondition};
+use crate::people::acting::Decider;
 use crate::platform::store::{Cond, Item, Store, StoreError, WriteOp, keys, to_doc};
 
 use super::keyrings::Keys;
@@ -137,10 +138,37 @@ async fn write_chunk(
         out.push(outcome);
         notes.extend(more);
     }
-    for c in &chunk.commissions {
-        out.push(program::commission(io.store.as_ref(), handle, job, c).await?);
+    if !chunk.commissions.is_empty() {
+        let importer = importer(io.store.as_ref(), handle, &job.actor).await?;
+        for c in &chunk.commissions {
+            out.push(program::commission(io.store.as_ref(), handle, (job, &importer), c).await?);
+        }
     }
     Ok((out, notes))
+}
+
+/// The person who started the import (a session's user, a JWT naming one), as the money rule
+/// judges them ([`crate::people::acting`]): with the partner they act for on `handle` as it is
+/// when the chunk is written, whose commission lines they never write. Nobody in particular
+/// for a machine's JWT or `tenx import`. Round trips: ONE read, for a person.
+async fn importer(
+    store: &dyn Store,
+    handle: &Handle,
+    actor: &crate::kernel::audit::Actor,
+) -> Result<Decider, StoreError> {
+    use crate::kernel::audit::ActorType;
+    let user = match actor.kind {
+        ActorType::User | ActorType::Jwt => UserId::parse(&actor.id).ok(),
+        _ => None,
+    };
+    let Some(user) = user else {
+        return Ok(Decider::system());
+    };
+    let own = crate::people::partnerships::on_handle(store, &user, handle).await?;
+    Ok(Decider {
+        user: Some(user),
+        own_partner: own.map(|p| p.partner_id),
+    })
 }
 
 /// Writes a chunk's rows without moving the cursor, as a worker killed just before its cursor
