@@ -476,3 +476,26 @@ async fn oidc_unknown_provider_is_404_in_the_envelope() {
         .unwrap();
     assert_eq!(list["items"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn oidc_sign_in_starts_are_limited_per_client_address() {
+    let mut provider = Provider::start("ana@example.com", true);
+    let mut config = test_config();
+    config.oidc = vec![provider.config()];
+    // A day's window: the 61 starts never straddle a window's end on a slow machine.
+    config.rate_limits.window_secs = 86_400;
+    let app = spawn_with(config, None).await;
+    provider.ready(&app);
+    let start = || app.client.get(app.url("/v2/auth/oidc/test/start")).send();
+    for _ in 0..tenx_shared::people::oidc::STARTS_PER_ADDRESS {
+        assert_eq!(start().await.unwrap().status(), StatusCode::SEE_OTHER);
+    }
+    let r = start().await.unwrap();
+    assert!(r.headers().get("retry-after").is_some());
+    let (status, code, message) = envelope(r).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(message.contains("this client address"), "{message}");
+}

@@ -37,6 +37,7 @@ impl From<OidcError> for ApiError {
             | OidcError::Declined(_) => ApiError::unauthorized(message),
             OidcError::NoAccount(_) => ApiError::forbidden(message),
             OidcError::Unreachable(detail) => ApiError::unavailable(detail),
+            OidcError::Limited(l) => ApiError::from(l),
             OidcError::Store(e) => e.into(),
         }
     }
@@ -123,10 +124,12 @@ fn named_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// `GET /v2/auth/oidc/{provider}/start?next=…`: `303` to the provider. A signed-in browser
-/// (its session cookie) links the provider's person to its user at the callback.
+/// (its session cookie) links the provider's person to its user at the callback. Limited per
+/// client address ([`oidc::STARTS_PER_ADDRESS`] a rate-limit window): each start is stored.
 async fn start(
     State(state): State<AppState>,
     IdPath(id): IdPath<ProviderId>,
+    ClientAddr(client): ClientAddr,
     Query(q): Query<StartQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -139,7 +142,15 @@ async fn start(
             .map(|s| s.user_id),
         None => None,
     };
-    let started = oidc::start(store, p, &base, q.next.as_deref(), link_user).await?;
+    let limits = &state.config.rate_limits;
+    let started = oidc::start_limited(
+        store,
+        limits,
+        (p, &client),
+        &base,
+        (q.next.as_deref(), link_user),
+    )
+    .await?;
     let max_age = crate::domain::time::secs(oidc::STATE_TTL);
     let mut response = StatusCode::SEE_OTHER.into_response();
     let h = response.headers_mut();

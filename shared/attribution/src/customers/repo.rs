@@ -87,6 +87,21 @@ pub async fn bind(
     }
 }
 
+/// The latest time an index entry's 13 digits hold (in the year 2286): a bound past it is held
+/// to it, or its 14 digits would sort before every entry of today.
+const LAST_MS: i64 = 9_999_999_999_999;
+
+/// The index's key range (after `prefix`) of `filter`'s time bounds, inclusive. Never an empty
+/// bound: DynamoDB refuses one ("0" sorts before every 13-digit time).
+fn time_bounds(prefix: &str, filter: &Filter) -> (String, String) {
+    let at = |t: i64| format!("{:013}", t.clamp(0, LAST_MS));
+    let from = filter.from_ms.map_or("0".to_owned(), at);
+    let to = filter
+        .to_ms
+        .map_or("~".to_owned(), |t| format!("{}~", at(t)));
+    (format!("{prefix}{from}"), format!("{prefix}{to}"))
+}
+
 /// The index entries of a binding made at `ms`.
 pub(super) fn entries(handle: &Handle, c: &Customer, ms: i64) -> Vec<(String, String)> {
     let at = format!("{ms:013}#{}", c.customer_id);
@@ -259,15 +274,9 @@ pub async fn list(
         (None, Some(c)) => ("C", format!("{c}#")),
         (None, None) => ("T", String::new()),
     };
-    // Never an empty bound: DynamoDB refuses one ("0" sorts before every 13-digit time).
-    let from = filter
-        .from_ms
-        .map_or("0".to_owned(), |t| format!("{:013}", t.max(0)));
-    let to = filter
-        .to_ms
-        .map_or("~".to_owned(), |t| format!("{:013}~", t.max(0)));
+    let (from, to) = time_bounds(&prefix, filter);
     let pk = keys::customer_index_pk(handle, by);
-    let mut q = Query::between(pk, format!("{prefix}{from}"), format!("{prefix}{to}"));
+    let mut q = Query::between(pk, from, to);
     q.limit = limit;
     q.after = after;
     q.descending = true;
@@ -346,4 +355,34 @@ pub async fn claim_first(
         Err(e) => return Err(e),
     };
     Ok(holder.doc["key"].as_str() == Some(key.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bounds_past_the_year_2286_keep_the_index_order() {
+        // A binding of today, as its entry is written.
+        let today = format!("{:013}#cus_1", 1_777_000_000_000_i64);
+        // From 2300 (14 digits): nothing of today is after it.
+        let later = Filter {
+            from_ms: Some(10_413_792_000_000),
+            ..Filter::default()
+        };
+        let (from, _) = time_bounds("", &later);
+        assert_eq!(from, "9999999999999");
+        assert!(from > today, "{from} sorts before {today}");
+        // Up to 2300, or any time: today is within.
+        for to_ms in [10_413_792_000_000, i64::MAX] {
+            let all = Filter {
+                from_ms: Some(i64::MIN),
+                to_ms: Some(to_ms),
+                ..Filter::default()
+            };
+            let (from, to) = time_bounds("pn_1#", &all);
+            let entry = format!("pn_1#{today}");
+            assert!(from <= entry && entry <= to, "{entry} not in {from}..{to}");
+        }
+    }
 }

@@ -71,6 +71,9 @@ pub enum OidcError {
     /// The provider could not be reached or answered nonsense (`503`).
     #[error("The sign-in provider could not be reached ({0}); try again.")]
     Unreachable(String),
+    /// `429`: too many sign-ins started from one client address.
+    #[error(transparent)]
+    Limited(crate::kernel::ratelimit::Limited),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -163,6 +166,30 @@ pub fn redirect_uri(base_url: &str, provider: &OidcProvider) -> String {
 pub struct Started {
     pub url: String,
     pub state: String,
+}
+
+/// Sign-ins started by one client address per rate-limit window: each stores its state for
+/// [`STATE_TTL`], and no credential is needed to start one (as many as passkey sign-ins).
+pub const STARTS_PER_ADDRESS: u32 = 60;
+
+/// [`start`] once the client address is within [`STARTS_PER_ADDRESS`] (`Limited` past it,
+/// counted where the email link's and the passkeys' starts are, in a bucket of its own). Round
+/// trips: ONE conditional update, then those of [`start`].
+pub async fn start_limited(
+    store: &dyn Store,
+    limits: &crate::platform::config::RateLimits,
+    (provider, client): (&OidcProvider, &str),
+    base_url: &str,
+    (next, link_user): (Option<&str>, Option<UserId>),
+) -> Result<Started, OidcError> {
+    use crate::kernel::ratelimit::RateLimitError;
+    let counted =
+        super::sign_in::count_address(store, limits, ("oia_", client), STARTS_PER_ADDRESS);
+    match counted.await {
+        Ok(()) => start(store, provider, base_url, next, link_user).await,
+        Err(RateLimitError::Limited(l)) => Err(OidcError::Limited(l.of("this client address"))),
+        Err(RateLimitError::Store(e)) => Err(OidcError::Store(e)),
+    }
 }
 
 /// Starts a sign-in with `provider`: a fresh state, nonce and PKCE verifier, stored by the

@@ -314,7 +314,7 @@ pub fn signature_ok(secret: &str, header: &str, body: &[u8], now_s: i64) -> bool
         }
     }
     let Some(t) = t else { return false };
-    if (now_s - t).abs() > TOLERANCE_S {
+    if now_s.abs_diff(t) > TOLERANCE_S.unsigned_abs() {
         return false;
     }
     let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {

@@ -218,6 +218,20 @@ async fn referral(d: &Delivery<'_>) -> Result<Result<Option<CtxClaims>, String>,
     }
 }
 
+/// What a refund's successful refund transactions add up to (none: zero), or why they cannot
+/// be added (a sum past what a decimal holds).
+fn refunded_money(refund: &Value) -> Result<Decimal, &'static str> {
+    let Some(transactions) = refund["transactions"].as_array() else {
+        return Ok(Decimal::ZERO);
+    };
+    transactions
+        .iter()
+        .filter(|t| t["kind"] == "refund" && t["status"] == "success")
+        .filter_map(|t| t["amount"].as_str().and_then(|a| a.parse::<Decimal>().ok()))
+        .try_fold(Decimal::ZERO, Decimal::checked_add)
+        .ok_or("the refund's transactions add up to more than an amount can be")
+}
+
 /// Applies `refunds/create`: the refund's successful refund transactions, recorded under the
 /// refund's own id; the sale is reversed to what all its order's recorded refunds add up to.
 /// A refund delivered twice (a retry, a replay under another webhook id, two at once) is one
@@ -232,15 +246,10 @@ pub async fn refunded(d: &Delivery<'_>) -> Result<Outcome, ShopifyError> {
             "the refund names no order or no id",
         ));
     };
-    let money: Decimal = d.object["transactions"]
-        .as_array()
-        .map(|ts| {
-            ts.iter()
-                .filter(|t| t["kind"] == "refund" && t["status"] == "success")
-                .filter_map(|t| t["amount"].as_str().and_then(|a| a.parse::<Decimal>().ok()))
-                .sum()
-        })
-        .unwrap_or_default();
+    let money = match refunded_money(d.object) {
+        Ok(money) => money,
+        Err(why) => return Ok(Outcome::with(Status::Failed, why)),
+    };
     if money <= Decimal::ZERO {
         return Ok(Outcome::with(Status::Ignored, "no money was refunded"));
     }
@@ -345,4 +354,37 @@ async fn replay(d: &Delivery<'_>, order: &str) -> Result<(), ShopifyError> {
         payments::unpark(store, d.handle, SHOPIFY, &waiting).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refund(amounts: &[&str]) -> Value {
+        let transactions: Vec<Value> = amounts
+            .iter()
+            .map(|a| serde_json::json!({"kind": "refund", "status": "success", "amount": a}))
+            .collect();
+        serde_json::json!({"id": 1, "order_id": 2, "transactions": transactions})
+    }
+
+    #[test]
+    fn a_refunds_transactions_are_added_and_a_sum_too_large_is_refused_in_words() {
+        assert_eq!(
+            refunded_money(&refund(&["10.50", "4.25"])),
+            Ok(Decimal::new(1475, 2))
+        );
+        let mut mixed = refund(&["3.00"]);
+        mixed["transactions"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"kind": "sale", "status": "success", "amount": "99.00"}));
+        assert_eq!(refunded_money(&mixed), Ok(Decimal::new(300, 2)));
+        assert_eq!(refunded_money(&serde_json::json!({})), Ok(Decimal::ZERO));
+        let max = Decimal::MAX.to_string();
+        assert_eq!(
+            refunded_money(&refund(&[&max, &max])),
+            Err("the refund's transactions add up to more than an amount can be")
+        );
+    }
 }

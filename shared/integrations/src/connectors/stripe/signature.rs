@@ -31,7 +31,8 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let (t, signatures) = parse(header)?;
-    if (now_unix - t).abs() > TOLERANCE_SECS {
+    // `abs_diff`: any `t` at all (`i64::MIN` too) is a distance, never an overflow.
+    if now_unix.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     for secret in secrets {
@@ -131,5 +132,24 @@ mod tests {
             verify(Some("garbage"), body, &secrets, 1_000),
             Err(SignatureError::Malformed)
         );
+    }
+
+    #[test]
+    fn a_time_at_the_ends_of_the_range_is_stale_not_a_panic() {
+        let body = br#"{"id":"evt_1"}"#;
+        let secrets = vec![SECRET.to_owned()];
+        for t in [i64::MIN, i64::MAX] {
+            let header = format!("t={t},v1={}", "00".repeat(32));
+            assert_eq!(
+                verify(Some(&header), body, &secrets, 1_000),
+                Err(SignatureError::Stale),
+                "{t}"
+            );
+            assert_eq!(
+                verify(Some(&sign(SECRET, t, body)), body, &secrets, -1_000),
+                Err(SignatureError::Stale),
+                "{t}"
+            );
+        }
     }
 }
