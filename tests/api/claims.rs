@@ -559,20 +559,8 @@ async fn a_reassignment_moves_a_conversions_commission() {
     let jwks = app.state().signing().unwrap().jwks();
     assert!(tenx_shared::payouts::verify::any(&moved, &jwks).is_ok());
     let lines = crate::commissions::ledger(&app, 3).await;
-    let mut kinds: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            format!(
-                "{} {} {}",
-                l["kind"].as_str().unwrap(),
-                l["partnerId"].as_str().unwrap(),
-                l["amount"].as_str().unwrap()
-            )
-        })
-        .collect();
-    kinds.sort();
     assert_eq!(
-        kinds,
+        kinds_of(&lines),
         [
             "adjustment pub-two -10.00",
             "claim pub-one 10.00",
@@ -595,6 +583,19 @@ async fn a_reassignment_moves_a_conversions_commission() {
     )
     .await;
     assert!(message.starts_with("campaignId"), "{message}");
+}
+
+/// Each line as "kind partner amount", sorted.
+fn kinds_of(lines: &[Value]) -> Vec<String> {
+    let mut kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap().to_owned();
+            format!("{} {} {}", text("kind"), text("partnerId"), text("amount"))
+        })
+        .collect();
+    kinds.sort();
+    kinds
 }
 
 /// A sale refunded in part, then reassigned: the old partner gives back what the refund left it
@@ -625,20 +626,8 @@ async fn a_reassignment_after_a_partial_refund_moves_what_the_refund_left() {
     let moved = json_of(op.send_json(Method::POST, &path, &body).await, 200).await;
     assert_eq!(moved["decision"]["amount"], "7.00", "{moved}");
     let lines = crate::commissions::ledger(&app, 4).await;
-    let mut kinds: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            format!(
-                "{} {} {}",
-                l["kind"].as_str().unwrap(),
-                l["partnerId"].as_str().unwrap(),
-                l["amount"].as_str().unwrap()
-            )
-        })
-        .collect();
-    kinds.sort();
     assert_eq!(
-        kinds,
+        kinds_of(&lines),
         [
             "adjustment pub-two -3.00",
             "adjustment pub-two -7.00",
