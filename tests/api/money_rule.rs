@@ -308,6 +308,7 @@ fn money_routes(b: &Books) -> Vec<Case> {
             format!("/payout-batches/{}/mark-paid", b.batch),
             paid.clone(),
         ),
+        post(format!("/payout-batches/{}/cancel", b.batch), why.clone()),
         post(format!("/payouts/{}/mark-paid", b.payout), paid),
         post(format!("/payouts/{}/mark-failed", b.payout), why.clone()),
         post(format!("/payouts/{}/cancel", b.payout), why.clone()),

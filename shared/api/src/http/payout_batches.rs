@@ -227,6 +227,7 @@ async fn cancel(
     Json(body): Json<ReasonBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reason = text("reason", &body.reason)?;
+    caller.refuse_own(None)?;
     let batch = settle::cancel(state.store.as_ref(), &caller.handle, &id, &reason).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }
