@@ -1387,9 +1387,12 @@ class PaypalApi:
         )
         self.w.deliveries.emit("paypal", ev)
 
-    def verify(self, body: dict):
+    def verify(self, body: dict, raw: bytes = b""):
         """PayPal's verify-webhook-signature: SUCCESS only for a transmission sent from here whose
-        headers, webhook id and event all match what was sent (a tampered event: FAILURE)."""
+        headers, webhook id and event all match what was sent (a tampered event: FAILURE). The
+        signature covers the CRC32 of the delivery's raw body, so the event is checked as the
+        verifier sent it, byte for byte: one parsed and written again (its keys sorted, its
+        spacing changed) no longer matches what was signed."""
         required = (
             "auth_algo",
             "cert_url",
@@ -1420,8 +1423,36 @@ class PaypalApi:
             and body["transmission_time"] == sent["time"]
             and body["webhook_id"] == sent["webhook_id"]
             and body["webhook_event"] == json.loads(sent["body"])
+            and _crc32_of(_raw_member(raw.decode("utf-8", "replace"), "webhook_event"))
+            == binascii.crc32(sent["body"])
         )
         return 200, {"verification_status": "SUCCESS" if ok else "FAILURE"}
+
+
+def _raw_member(text: str, key: str):
+    """The text of member `key`'s value in the JSON object `text`, as written (None if absent)."""
+    decoder, space = json.JSONDecoder(), re.compile(r"[ \t\n\r]*")
+    at = space.match(text, 0).end()
+    if text[at : at + 1] != "{":
+        return None
+    at = space.match(text, at + 1).end()
+    while at < len(text) and text[at] != "}":
+        name, at = decoder.raw_decode(text, at)
+        at = space.match(text, at).end()
+        if text[at : at + 1] != ":":
+            return None
+        start = space.match(text, at + 1).end()
+        _, at = decoder.raw_decode(text, start)
+        if name == key:
+            return text[start:at]
+        at = space.match(text, at).end()
+        if text[at : at + 1] == ",":
+            at = space.match(text, at + 1).end()
+    return None
+
+
+def _crc32_of(text):
+    return None if text is None else binascii.crc32(text.encode("utf-8"))
 
 
 def _decimal_ok(value: str) -> bool:
@@ -1755,7 +1786,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             )
         with w.lock:
             if name == "verify":
-                return api.verify(doc)
+                return api.verify(doc, body)
             return api.create_batch(doc, {})
 
     # Stripe's hosted onboarding --------------------------------------------------------------

@@ -813,10 +813,21 @@ class ProviderServerTest(unittest.TestCase):
             "webhook_id": self.webhook_id,
             "webhook_event": hook["json"],
         }
-        status, _, answer = self.paypal(
-            "POST", "/v1/notifications/verify-webhook-signature", request
-        )
+        # The event goes back as it came, byte for byte (the signature covers its raw body's
+        # CRC32): the fields' object with the raw event as its last member.
+        fields = json.dumps({k: v for k, v in request.items() if k != "webhook_event"})
+        as_sent = fields[:-1].encode() + b', "webhook_event": ' + hook["raw"] + b"}"
+        headers = {
+            "Authorization": f"Bearer {self.paypal_token()}",
+            "Content-Type": "application/json",
+        }
+        path = "/v1/notifications/verify-webhook-signature"
+        status, _, answer = self.request("POST", path, as_sent, headers)
         self.assertEqual((status, answer), (200, {"verification_status": "SUCCESS"}))
+        # The same event parsed and written again (keys sorted, spaced): not what was signed.
+        rewritten = json.loads(json.dumps(hook["json"], sort_keys=True))
+        status, _, answer = self.paypal("POST", path, dict(request, webhook_event=rewritten))
+        self.assertEqual((status, answer), (200, {"verification_status": "FAILURE"}))
         tampered = json.loads(json.dumps(hook["json"]))
         tampered["resource"]["payout_item"]["amount"]["value"] = "9999.00"
         for changed in (

@@ -285,28 +285,25 @@ fn served_by_paypal(cert_url: &str, base: &str) -> bool {
     paypal || cert.origin() == base.origin()
 }
 
-/// Whether PayPal says it signed `event` for the webhook `webhook_id`
-/// (`POST /v1/notifications/verify-webhook-signature`, only `SUCCESS` accepted).
+/// Whether PayPal says it signed `event` (the delivery's raw body, checked to be JSON) for the
+/// webhook `webhook_id` (`POST /v1/notifications/verify-webhook-signature`, only `SUCCESS`
+/// accepted). The event goes back as it came, byte for byte: PayPal's signature covers the
+/// CRC32 of the raw body, and an event parsed and written again (serde_json sorts its keys)
+/// is not what PayPal signed.
 pub async fn verify(
     base: &str,
     token: &str,
     webhook_id: &str,
     t: &Transmission<'_>,
-    event: &Value,
+    event: &[u8],
 ) -> Result<bool, CallError> {
-    let body = json!({
-        "auth_algo": t.auth_algo,
-        "cert_url": t.cert_url,
-        "transmission_id": t.id,
-        "transmission_sig": t.sig,
-        "transmission_time": t.time,
-        "webhook_id": webhook_id,
-        "webhook_event": event,
-    });
+    let body = verification_request(webhook_id, t, event)
+        .ok_or_else(|| CallError::Refused("The event is not UTF-8 JSON.".into()))?;
     let response = client()?
         .post(format!("{base}/v1/notifications/verify-webhook-signature"))
         .bearer_auth(token)
-        .json(&body)
+        .header("content-type", "application/json")
+        .body(body)
         .send()
         .await
         .map_err(|e| CallError::unreachable("PayPal", &e))?;
@@ -316,6 +313,26 @@ pub async fn verify(
         200 => Ok(answer["verification_status"] == "SUCCESS"),
         s => Err(CallError::status("PayPal", s)),
     }
+}
+
+/// `verify-webhook-signature`'s body: the transmission's fields and `webhook_event`, the raw
+/// event as it came (`None` when it is not UTF-8).
+fn verification_request(webhook_id: &str, t: &Transmission<'_>, event: &[u8]) -> Option<String> {
+    let event = std::str::from_utf8(event).ok()?;
+    let fields = json!({
+        "auth_algo": t.auth_algo,
+        "cert_url": t.cert_url,
+        "transmission_id": t.id,
+        "transmission_sig": t.sig,
+        "transmission_time": t.time,
+        "webhook_id": webhook_id,
+    })
+    .to_string();
+    // `{…fields…,"webhook_event":<the raw event>}`: the fields' object, its brace replaced.
+    Some(format!(
+        "{},\"webhook_event\":{event}}}",
+        fields.strip_suffix('}').unwrap_or(&fields)
+    ))
 }
 
 /// What an item's state means for the payout.
@@ -370,6 +387,25 @@ mod transmission_tests {
             cert_url,
             auth_algo: "SHA256withRSA",
         }
+    }
+
+    #[test]
+    fn the_event_goes_back_to_paypal_byte_for_byte() {
+        let raw = br#"{"id":"WH-1","event_type":"PAYMENT.PAYOUTS-ITEM.SUCCEEDED","resource":{"z":1, "a":2}}"#;
+        let t = sent_with("https://api.paypal.com/v1/notifications/certs/CERT-1");
+        let body = super::verification_request("WH-ID", &t, raw).unwrap();
+        assert!(
+            body.ends_with(&format!(
+                ",\"webhook_event\":{}}}",
+                std::str::from_utf8(raw).unwrap()
+            )),
+            "{body}"
+        );
+        let read: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(read["webhook_id"], "WH-ID");
+        assert_eq!(read["transmission_id"], t.id);
+        assert_eq!(read["webhook_event"]["resource"]["a"], 2);
+        assert!(super::verification_request("WH-ID", &t, b"\xff").is_none());
     }
 
     #[test]

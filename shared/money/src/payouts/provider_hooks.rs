@@ -206,7 +206,7 @@ pub async fn paypal_event(
     let token = paypal::cached_token(base, &client_id, &client_secret)
         .await
         .map_err(unavailable)?;
-    let verified = match paypal::verify(base, &token, &webhook_id, t, &event).await {
+    let verified = match paypal::verify(base, &token, &webhook_id, t, delivery.body).await {
         Ok(verified) => verified,
         Err(e) => {
             if matches!(e, payout_providers::CallError::Denied(_)) {
