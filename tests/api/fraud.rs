@@ -1045,11 +1045,8 @@ async fn no_route_a_partner_reads_carries_its_risk() {
     tenx_shared::mail::digest::sweep(app.state().io(), tomorrow, &base)
         .await
         .unwrap();
-    let mails = partner_mails(&app, "jo@mailinator.com", 3).await;
-    let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
-    for kind in ["commission_digest", "claim_decided"] {
-        assert!(kinds.contains(&kind), "no {kind} mail: {kinds:?}");
-    }
+    let wanted = ["invitation", "commission_digest", "claim_decided"];
+    let mails = partner_mails(&app, "jo@mailinator.com", &wanted).await;
     for m in &mails {
         let found = risk_words(&format!("{}\n{}\n{}", m.subject, m.text, m.html));
         assert!(
@@ -1083,19 +1080,19 @@ async fn no_route_a_partner_reads_carries_its_risk() {
     assert!(second.is_empty(), "the manager reads {second:?}: {said}");
 }
 
-/// The mails sent to `to` once at least `n` are there, oldest first.
+/// The mails sent to `to` once one of each `wanted` kind is there (others may be too: a plan
+/// notice arrives when it will), oldest first.
 async fn partner_mails(
     app: &TestApp,
     to: &str,
-    n: usize,
+    wanted: &[&str],
 ) -> Vec<tenx_shared::testing::mail::SentMail> {
-    eventually_or(&format!("{n} mails to {to}"), || async {
+    eventually_or(&format!("the mails {wanted:?} to {to}"), || async {
         let mine: Vec<_> = app.sent_mail().into_iter().filter(|m| m.to == to).collect();
-        if mine.len() >= n {
-            Ok(mine)
-        } else {
-            let kinds: Vec<&str> = mine.iter().map(|m| m.kind.as_str()).collect();
-            Err(format!("{kinds:?}"))
+        let kinds: Vec<&str> = mine.iter().map(|m| m.kind.as_str()).collect();
+        match wanted.iter().all(|w| kinds.contains(w)) {
+            true => Ok(mine),
+            false => Err(format!("{kinds:?}")),
         }
     })
     .await
