@@ -128,11 +128,14 @@ fn in_primary_link(e: DomainError) -> ApiError {
 /// operator's decision (a token's: `commissions.write`, which only an operator mints), never
 /// about a partner the person acts for ([`crate::people::acting`]), neither the partner the
 /// campaign leaves nor the one it goes to.
-fn may_name_partner(caller: &Caller, partners: &[&PartnerId]) -> ApiResult<()> {
+async fn may_name_partner(caller: &Caller, partners: &[&PartnerId]) -> ApiResult<()> {
     use crate::http::auth::{Role, Scope};
     let (role, scope) = (Role::Operator, Some(Scope::CommissionsWrite));
     crate::auth::check(&caller.principal, role, scope, caller.handle.as_str())?;
-    Ok(caller.decider().refuse_each(partners.iter().copied())?)
+    Ok(caller
+        .decider()
+        .await?
+        .refuse_each(partners.iter().copied())?)
 }
 
 pub fn parse_campaign_id(raw: &str) -> ApiResult<CampaignId> {
@@ -146,7 +149,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let campaign_id = parse_campaign_id(&body.campaign_id)?;
     if let Some(partner) = &body.partner_id {
-        may_name_partner(&caller, &[partner])?;
+        may_name_partner(&caller, &[partner]).await?;
     }
     let primary_slug = Slug::parse(&body.primary_link.slug).map_err(in_primary_link)?;
     let primary_link = LinkSpec {
@@ -268,15 +271,15 @@ async fn update_status(
     }
     let mut expected = expected_version(&headers)?;
     if let Some(to) = &body.partner_id {
-        may_name_partner(&caller, &[to])?;
-        if caller.own_partner.is_some() {
+        may_name_partner(&caller, &[to]).await?;
+        if caller.own_partner().await?.is_some() {
             // The partner it leaves is judged as read, and the change applies to that version
             // only: a concurrent move answers 412 rather than slipping past the judgement.
             let current = campaigns::get(state.store.as_ref(), &caller.handle, &id)
                 .await?
                 .ok_or_else(|| ApiError::from(CampaignError::NotFound(id.clone())))?;
             if let Some(from) = &current.partner_id {
-                caller.refuse_own(Some(from))?;
+                caller.refuse_own(Some(from)).await?;
             }
             expected = expected.or(Some(current.version));
         }

@@ -421,7 +421,7 @@ async fn decide(
 ) -> ApiResult<axum::Json<Claim>> {
     let mut deciding = body.deciding(&caller.principal.subject)?;
     deciding.base = crate::mail::unsubscribe::public_base(&state.config);
-    deciding.decider = caller.decider();
+    deciding.decider = caller.decider().await?;
     let keys = state.signing()?;
     let claim = claims::decide::decide((state.io(), keys), &caller.handle, &id, deciding).await?;
     Ok(axum::Json(claim.view()))
@@ -467,7 +467,7 @@ async fn reassign(
         by: caller.principal.subject.clone(),
         base: crate::mail::unsubscribe::public_base(&state.config),
         move_binding: binding_choice(body.binding.as_deref())?,
-        decider: caller.decider(),
+        decider: caller.decider().await?,
     };
     let claim = claims::reassign::reassign((state.io(), src, keys), &caller.handle, r).await?;
     Ok(axum::Json(claim.view()))

@@ -270,7 +270,7 @@ async fn update_partner(
     }
     // A member never lifts or sets the standing of the partner they act for.
     if body.status.is_some() {
-        caller.refuse_own(Some(&id))?;
+        caller.refuse_own(Some(&id)).await?;
     }
     let fields = body.fields(&state)?;
     let base = crate::mail::unsubscribe::public_base(&state.config);
@@ -394,12 +394,12 @@ async fn put_plan(
         .unwrap_or(u32::MAX);
     let valid = spec.validate(max_days)?;
     // A plan raises or lowers the money of the campaign's partner: never set by its own people.
-    if caller.own_partner.is_some() {
+    if caller.own_partner().await?.is_some() {
         let owner = crate::campaigns::get(state.store.as_ref(), &caller.handle, &campaign)
             .await?
             .and_then(|c| c.partner_id);
         if let Some(owner) = owner {
-            caller.refuse_own(Some(&owner))?;
+            caller.refuse_own(Some(&owner)).await?;
         }
     }
     let by = &caller.principal.subject;
@@ -507,7 +507,7 @@ async fn post_rates(
     let valid = spec.validate()?;
     // The rates price every partner's commissions in other currencies, a person's own
     // partner's among them: never set by a person who acts for a partner of the handle.
-    caller.refuse_own(None)?;
+    caller.refuse_own(None).await?;
     let by = &caller.principal.subject;
     let snapshot = fx::post(state.store.as_ref(), &caller.handle, valid, by)
         .await?
@@ -658,7 +658,7 @@ async fn create_manual(
     let currency = Currency::parse(&body.currency)?;
     let minor = currency.parse_amount("amount", &body.amount)?;
     let reason = review_text("reason", Some(&body.reason))?.unwrap_or_default();
-    caller.refuse_own(Some(&body.partner_id))?;
+    caller.refuse_own(Some(&body.partner_id)).await?;
     let m = Manual {
         partner_id: body.partner_id,
         campaign_id: body.campaign_id,
@@ -718,7 +718,7 @@ async fn decide_one(
     let review = Review {
         by: &caller.principal.subject,
         note: text.as_deref(),
-        decider: &caller.decider(),
+        decider: &caller.decider().await?,
     };
     let line = review::decide(state.io(), &caller.handle, id, d, &review).await?;
     Ok(CommissionView::from(&line))
@@ -781,7 +781,7 @@ async fn bulk(
     let review = Review {
         by: &caller.principal.subject,
         note: text.as_deref(),
-        decider: &caller.decider(),
+        decider: &caller.decider().await?,
     };
     let outcomes = review::decide_each(state.io(), &caller.handle, &parsed, d, &review).await?;
     let results: Vec<BulkItem> = parsed

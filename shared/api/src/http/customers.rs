@@ -116,7 +116,7 @@ async fn rotate_coupon(
         .map_err(|e| ApiError::invalid_request(format!("newCode: {}", e.message)))?;
     let grace = body.grace_days.unwrap_or(DEFAULT_GRACE_DAYS);
     // A new code attributes sales to the partner: never made by a person it acts for.
-    caller.refuse_own(Some(&partner))?;
+    caller.refuse_own(Some(&partner)).await?;
     let store = state.store.as_ref();
     let rotated = coupons::rotate(store, &caller.handle, &partner, (&code, new), grace).await?;
     Ok((StatusCode::CREATED, axum::Json(rotated)))
@@ -165,7 +165,7 @@ async fn create_coupon(
         .campaign_id
         .ok_or_else(|| ApiError::invalid_request("campaignId: is required."))?;
     // A code attributes sales to the partner: never made by a person who acts for it.
-    caller.refuse_own(Some(&partner))?;
+    caller.refuse_own(Some(&partner)).await?;
     let coupon = coupons::create(
         state.store.as_ref(),
         &caller.handle,
@@ -342,7 +342,7 @@ async fn create(
         (None, Some(code), None, None) => bind::BindBy::Coupon(CouponCode::parse(code)?),
         (None, None, Some(p), Some(c)) => {
             // A buyer bound by hand earns the partner every later sale's commission.
-            caller.refuse_own(Some(p))?;
+            caller.refuse_own(Some(p)).await?;
             bind::BindBy::Hand {
                 partner: p.clone(),
                 campaign: c.clone(),

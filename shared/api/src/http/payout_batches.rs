@@ -110,7 +110,7 @@ async fn create_batch(
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
     // A batch pays every partner due: a member who is also one never makes or settles one.
-    caller.refuse_own(None)?;
+    caller.refuse_own(None).await?;
     let by = &caller.principal.subject;
     let (batch, created) =
         create::create(state.store.as_ref(), &caller.handle, &key, &spec, by).await?;
@@ -215,7 +215,7 @@ async fn mark_paid(
     Json(body): Json<ReferenceBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reference = text("reference", &body.reference)?;
-    caller.refuse_own(None)?;
+    caller.refuse_own(None).await?;
     let batch = settle::mark_paid(state.io(), &caller.handle, &id, &reference).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }
@@ -227,7 +227,7 @@ async fn cancel(
     Json(body): Json<ReasonBody>,
 ) -> ApiResult<axum::Json<BatchView>> {
     let reason = text("reason", &body.reason)?;
-    caller.refuse_own(None)?;
+    caller.refuse_own(None).await?;
     let batch = settle::cancel(state.store.as_ref(), &caller.handle, &id, &reason).await?;
     Ok(axum::Json(BatchView::from(&batch)))
 }

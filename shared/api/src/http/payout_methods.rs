@@ -96,7 +96,7 @@ async fn confirm_method(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
-    caller.refuse_own(Some(&id))?;
+    caller.refuse_own(Some(&id)).await?;
     let person = caller.principal.person();
     let by = confirm::Confirmer {
         by: &caller.principal.subject,
@@ -111,7 +111,7 @@ async fn unfreeze_method(
     caller: Caller,
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<axum::Json<MethodView>> {
-    caller.refuse_own(Some(&id))?;
+    caller.refuse_own(Some(&id)).await?;
     let by = &caller.principal.subject;
     let record =
         payout_methods::dispute::unfreeze(state.store.as_ref(), &caller.handle, &id, by).await?;

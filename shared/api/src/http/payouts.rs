@@ -126,7 +126,7 @@ async fn run(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let spec = body.spec()?;
-    caller.refuse_own(spec.partner_id.as_ref())?;
+    caller.refuse_own(spec.partner_id.as_ref()).await?;
     let by = &caller.principal.subject;
     let payer = payouts::Payer::new(state.io(), state.signing());
     let budget = Budget::request(&state.config);
@@ -169,16 +169,18 @@ async fn list(
         Some(partner) => payouts::of_partner::list(store, handle, partner, limit, after).await?,
         None => payouts::list(store, handle, limit, after).await?,
     };
+    let own = caller.own_partner().await?;
     Ok(axum::Json(Page {
-        items: payouts::waiting::views(store, handle, &items, |p| told(&caller, p)).await?,
+        items: payouts::waiting::views(store, handle, &items, |p| told(&caller, own.as_ref(), p))
+            .await?,
         next_cursor: next.as_deref().map(encode_cursor),
     }))
 }
 
 /// Whether `caller` reads why a payout of `partner` waits: a manager does, never the partner
 /// (its token, or a member who is that partner).
-fn told(caller: &Caller, partner: &PartnerId) -> bool {
-    caller.partner().is_none() && caller.own_partner.as_ref() != Some(partner)
+fn told(caller: &Caller, own: Option<&PartnerId>, partner: &PartnerId) -> bool {
+    caller.partner().is_none() && own != Some(partner)
 }
 
 pub async fn load(state: &AppState, caller: &Caller, id: &PayoutId) -> ApiResult<payouts::Payout> {
@@ -195,7 +197,8 @@ async fn get_one(
 ) -> ApiResult<axum::Json<PayoutView>> {
     let payout = load(&state, &caller, &id).await?;
     let store = state.store.as_ref();
-    let told = |p: &PartnerId| told(&caller, p);
+    let own = caller.own_partner().await?;
+    let told = |p: &PartnerId| told(&caller, own.as_ref(), p);
     let views = payouts::waiting::views(store, &caller.handle, &[payout], told).await?;
     Ok(axum::Json(views.into_iter().next().ok_or_else(|| {
         ApiError::not_found(format!("Payout {id}"))
@@ -273,8 +276,10 @@ async fn apply(
     id: &PayoutId,
     change: Change,
 ) -> ApiResult<Response> {
-    if caller.own_partner.is_some() {
-        caller.refuse_own(Some(&load(state, caller, id).await?.partner_id))?;
+    if caller.own_partner().await?.is_some() {
+        caller
+            .refuse_own(Some(&load(state, caller, id).await?.partner_id))
+            .await?;
     }
     crate::payout_batches::claim::forget_if_canceled(state.store.as_ref(), &caller.handle, id)
         .await?;

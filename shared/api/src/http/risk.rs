@@ -52,7 +52,7 @@ async fn dismiss(
             risk::dismissals::MAX_REASON_CHARS
         ))
     })?;
-    caller.refuse_own(Some(&id))?;
+    caller.refuse_own(Some(&id)).await?;
     let by = &caller.principal.subject;
     let risk = risk::dismiss(state.store.as_ref(), &caller.handle, &id, code, reason, by);
     Ok(axum::Json(risk.await?))

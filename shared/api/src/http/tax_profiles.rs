@@ -79,7 +79,7 @@ async fn accept(
     Path((_, id)): Path<(Handle, PartnerId)>,
 ) -> ApiResult<Response> {
     // Accepting unlocks the partner's payouts: never by a person who is that partner's.
-    caller.refuse_own(Some(&id))?;
+    caller.refuse_own(Some(&id)).await?;
     let by = &caller.principal.subject;
     let record = tax_review::accept(state.store.as_ref(), &caller.handle, &id, by).await?;
     Ok(axum::Json(record.answer()).into_response())

@@ -117,7 +117,7 @@ async fn make_sale(
     Json(body): Json<SaleBody>,
 ) -> ApiResult<Response> {
     let sale = body.sale()?;
-    caller.refuse_own(Some(&sale.partner_id))?;
+    caller.refuse_own(Some(&sale.partner_id)).await?;
     let deps = (
         crate::http::redirect::redirector(&state),
         crate::http::conversions::attribution(&state),

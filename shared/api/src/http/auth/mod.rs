@@ -26,9 +26,41 @@ pub use access::{ACCESS_TABLE, Access};
 pub struct Caller {
     pub principal: Principal,
     pub handle: Handle,
-    /// A member's own partner on this handle (a person who is both, acting as a member): the
-    /// routes that approve, review or pay commissions refuse it hers ([`Caller::refuse_own`]).
-    pub own_partner: Option<crate::domain::PartnerId>,
+    /// The partner the person behind the credential acts for on this handle
+    /// ([`Caller::own_partner`]).
+    own_partner: OwnPartner,
+}
+
+/// A person's own partner on the handle (a person who is both, acting as a member): the routes
+/// that approve, review or pay commissions refuse it hers ([`Caller::refuse_own`]). Known at
+/// once for a session (its sign-in read it); for a token that names a person (who minted a PAT,
+/// a JWT's subject) read when a route first asks, so that a person who becomes a partner's
+/// user after minting a token is refused at once, and the token's other requests (a
+/// conversion's above all) never pay the read.
+#[derive(Clone)]
+struct OwnPartner {
+    found: std::sync::Arc<tokio::sync::OnceCell<Option<crate::domain::PartnerId>>>,
+    person: Option<(
+        std::sync::Arc<dyn crate::platform::store::Store>,
+        crate::domain::UserId,
+    )>,
+}
+
+impl OwnPartner {
+    fn known(partner: Option<crate::domain::PartnerId>) -> Self {
+        Self {
+            found: std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(partner))),
+            person: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OwnPartner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnPartner")
+            .field("found", &self.found.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {
@@ -43,21 +75,39 @@ impl Caller {
         }
     }
 
+    /// The partner the person behind the credential acts for on this handle ([`OwnPartner`]).
+    /// Round trips: none for a session or a machine's token; ONE read, the first time, for a
+    /// token that names a person.
+    pub async fn own_partner(&self) -> Result<Option<crate::domain::PartnerId>, ApiError> {
+        let read = || async {
+            let Some((store, user)) = &self.own_partner.person else {
+                return Ok(None);
+            };
+            let partnership =
+                crate::people::partnerships::on_handle(store.as_ref(), user, &self.handle).await?;
+            Ok::<_, ApiError>(partnership.map(|p| p.partner_id))
+        };
+        Ok(self.own_partner.found.get_or_try_init(read).await?.clone())
+    }
+
     /// Who decides, for the money rule ([`crate::people::acting`]): the person the
     /// credential acts as (signed in, or who minted the token: [`Principal::person`]) and the
     /// partner they act for on this handle.
-    pub fn decider(&self) -> crate::people::acting::Decider {
-        crate::people::acting::Decider {
+    pub async fn decider(&self) -> Result<crate::people::acting::Decider, ApiError> {
+        Ok(crate::people::acting::Decider {
             user: self.principal.person(),
-            own_partner: self.own_partner.clone(),
-        }
+            own_partner: self.own_partner().await?,
+        })
     }
 
     /// `403 forbidden` when `partner` is the caller's own ([`crate::people::acting`]); `None`
     /// refuses any caller with a partner of its own (a run or batch over every partner would
     /// include hers).
-    pub fn refuse_own(&self, partner: Option<&crate::domain::PartnerId>) -> Result<(), ApiError> {
-        Ok(self.decider().refuse(partner)?)
+    pub async fn refuse_own(
+        &self,
+        partner: Option<&crate::domain::PartnerId>,
+    ) -> Result<(), ApiError> {
+        Ok(self.decider().await?.refuse(partner)?)
     }
 
     /// False when a partner token asks for another partner's record.
@@ -160,23 +210,6 @@ fn own_partner_only(principal: &Principal, params: &RawPathParams) -> Result<(),
     }
 }
 
-/// The partner that the person behind a bearer token (who minted a PAT, a JWT's subject)
-/// acts for on `handle`, read on every request, so a person who becomes a partner's user
-/// after minting a token is refused their partner's money at once. Round trips: ONE read,
-/// for a token that names a person only.
-async fn token_persons_partner(
-    state: &AppState,
-    principal: &Principal,
-    handle: &Handle,
-) -> Result<Option<crate::domain::PartnerId>, ApiError> {
-    let Some(user) = principal.person() else {
-        return Ok(None);
-    };
-    let partnership =
-        crate::people::partnerships::on_handle(state.store.as_ref(), &user, handle).await?;
-    Ok(partnership.map(|p| p.partner_id))
-}
-
 /// The layer every authenticated router carries (`route_layer`, so it sees the matched path).
 /// A write is charged before its handler runs (so concurrent writes never exceed the budget)
 /// and refunded when answered 4xx: a request that changed nothing costs nobody any budget.
@@ -249,9 +282,12 @@ async fn authorize_parts(
     let handle = Handle::parse(&raw_handle)?;
     check(&principal, rule, handle.as_str())?;
     own_partner_only(&principal, &params)?;
-    let own_partner = match by_cookie {
-        true => own_partner,
-        false => token_persons_partner(state, &principal, &handle).await?,
+    let own_partner = match (by_cookie, principal.person()) {
+        (false, Some(user)) => OwnPartner {
+            found: std::sync::Arc::default(),
+            person: Some((state.store.clone(), user)),
+        },
+        _ => OwnPartner::known(own_partner),
     };
     tracing::Span::current().record("handle", handle.as_str());
     let charge = if rule.write {
